@@ -1,0 +1,24 @@
+# Images as Data for Social Science Research: a reproducible replication workflow.
+# Run: snakemake --cores all   (see README.md)
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml", set_default=True)
+
+
+include: "rules/common.smk"
+include: "rules/demo.smk"
+include: "rules/prepare.smk"
+include: "rules/labels.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True
