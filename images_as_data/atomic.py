@@ -26,6 +26,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates owner-only files; outputs are meant to be shared like any other file.
+        os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
@@ -40,6 +42,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o755)
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)

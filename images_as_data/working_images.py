@@ -1,0 +1,186 @@
+"""Working images: one upright RGB PNG per cluster root, shorter side fixed.
+
+Every later stage (labels, splits, training, figures) reads these instead of the raw
+files, so decoding quirks are settled once, here:
+
+- EXIF orientation is applied (``ImageOps.exif_transpose``), so a phone photo stored
+  sideways becomes upright;
+- only the first frame of an animation is kept;
+- everything becomes RGB: CMYK is converted, and transparency (RGBA, LA, palette with
+  a transparent colour) is composited on white, not dropped to black;
+- the shorter side is scaled to ``short_side``, keeping the aspect ratio. Smaller
+  images are scaled *up*: all working images then share one shorter side, as the
+  book's ``Resize(256)`` transform assumes, and the inventory has already excluded
+  images too small to carry signal (``inventory.min_side``);
+- JPEGs much larger than needed are decoded at a reduced scale (PIL draft mode);
+- PNGs are written without metadata (no EXIF, ICC profile or timestamps), so the same
+  input gives byte-identical output. ICC profiles are dropped without colour
+  conversion: pixel values are kept as stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+from PIL import ExifTags, Image, ImageOps
+
+from .atomic import atomic_dir, atomic_path, write_csv
+from .inventory import parallel_map, read_inventory
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_COLUMNS = ["image_id", "cluster_id", "path", "width", "height", "orig_width", "orig_height"]
+BACKGROUND = (255, 255, 255)
+
+
+def scaled_size(width: int, height: int, short_side: int) -> tuple[int, int]:
+    """(width, height) with the shorter side equal to ``short_side`` and the aspect ratio kept."""
+    scale = short_side / min(width, height)
+    if width <= height:
+        return short_side, max(1, round(height * scale))
+    return max(1, round(width * scale)), short_side
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB version of a decoded frame; transparent areas become white."""
+    if image.mode == "RGB":
+        return image
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # Wide greyscale: PIL's direct conversion clips at 255, so rescale to 8 bits first.
+        return image.convert("I").point(lambda value: value / 256).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+# EXIF orientations that turn the image by 90 degrees (width and height swap).
+SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+
+
+def upright(image: Image.Image) -> tuple[Image.Image, bool]:
+    """Apply the EXIF orientation; also say whether width and height swapped.
+
+    An unreadable EXIF block is ignored: the image is kept as stored.
+    """
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        return ImageOps.exif_transpose(image), orientation in SWAPPING_ORIENTATIONS
+    except Exception as error:  # noqa: BLE001 - broken EXIF must not lose the image
+        logger.warning("ignoring unreadable EXIF orientation of %s: %s", getattr(image, "filename", "?"), error)
+        return image.copy(), False
+
+
+def open_rgb(path: str | os.PathLike, short_side: int | None = None) -> tuple[Image.Image, tuple[int, int]]:
+    """Decode the first frame of ``path`` as upright RGB; also return its full upright size.
+
+    With ``short_side``, a JPEG may be decoded at a reduced scale (never below
+    ``short_side`` on its shorter side); without it the full resolution is decoded.
+    """
+    with Image.open(path) as image:
+        stored = image.size
+        if short_side is not None and image.format == "JPEG":
+            image.draft(image.mode, scaled_size(*stored, short_side))
+        image.seek(0)
+        image.load()
+        turned, swapped = upright(image)
+        rgb = to_rgb(turned)
+    rgb.info = {}
+    full_size = (stored[1], stored[0]) if swapped else stored
+    return rgb, full_size
+
+
+def make_working_image(source: str, destination: str, short_side: int) -> dict:
+    """Write the working PNG of ``source`` to ``destination``; return its sizes."""
+    rgb, (orig_width, orig_height) = open_rgb(source, short_side)
+    size = scaled_size(rgb.width, rgb.height, short_side)
+    if rgb.size != size:
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS)
+    Path(destination).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(destination) as tmp:
+        rgb.save(tmp, format="PNG", compress_level=6, optimize=False)
+    return {"width": size[0], "height": size[1], "orig_width": orig_width, "orig_height": orig_height}
+
+
+def _make_one(job: tuple[str, str], short_side: int) -> dict:
+    return make_working_image(job[0], job[1], short_side)
+
+
+@dataclass(frozen=True)
+class WorkingSettings:
+    """Config section ``working``."""
+
+    short_side: int = 256
+    workers: int = 0
+
+
+def cluster_roots(inventory: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """image_id, cluster_id and raw path of every cluster root, sorted by image_id."""
+    roots = clusters.loc[clusters["is_root"].astype(str).str.lower() == "true", ["image_id", "cluster_id"]]
+    merged = roots.merge(inventory[["image_id", "path"]], on="image_id", how="left", validate="one_to_one")
+    missing = merged.loc[merged["path"].isna(), "image_id"].tolist()
+    if missing:
+        raise ValueError(
+            f"clusters.csv names roots missing from inventory.csv (e.g. {missing[:3]}); "
+            "rerun the inventory and dedupe rules together"
+        )
+    return merged.sort_values("image_id").reset_index(drop=True)
+
+
+def working_path(images_dir: str | os.PathLike, image_id: str) -> str:
+    """Where the working PNG of ``image_id`` lives: ``<images_dir>/<image_id>.png``."""
+    return f"{Path(images_dir).as_posix()}/{image_id}.png"
+
+
+def build_working_images(
+    inventory: pd.DataFrame,
+    clusters: pd.DataFrame,
+    images_dir: str | os.PathLike,
+    settings: WorkingSettings,
+    threads: int = 1,
+    progress_every: int = 500,
+) -> pd.DataFrame:
+    """Write a working PNG for every cluster root into ``images_dir`` (replaced atomically).
+
+    Returns the manifest; its ``path`` column points at the final PNG paths.
+    """
+    roots = cluster_roots(inventory, clusters)
+    workers = settings.workers or threads
+    logger.info("making %d working images (short side %d, %d workers)", len(roots), settings.short_side, workers)
+    with atomic_dir(images_dir) as staging:
+        jobs = [(path, working_path(staging, image_id)) for image_id, path in zip(roots["image_id"], roots["path"])]
+        sizes = parallel_map(
+            partial(_make_one, short_side=settings.short_side),
+            jobs,
+            workers,
+            progress_every=progress_every,
+            label="working images",
+        )
+    manifest = pd.DataFrame(sizes, columns=["width", "height", "orig_width", "orig_height"])
+    manifest.insert(0, "image_id", roots["image_id"].to_numpy())
+    manifest.insert(1, "cluster_id", roots["cluster_id"].to_numpy())
+    manifest.insert(2, "path", [working_path(images_dir, image_id) for image_id in roots["image_id"]])
+    return manifest[MANIFEST_COLUMNS]
+
+
+def write_working_images(
+    inventory_csv: str | os.PathLike,
+    clusters_csv: str | os.PathLike,
+    images_dir: str | os.PathLike,
+    manifest_csv: str | os.PathLike,
+    settings: WorkingSettings,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Read the inventory and clusters, write the working images and the manifest."""
+    inventory = read_inventory(inventory_csv)
+    clusters = pd.read_csv(clusters_csv, dtype={"image_id": str, "cluster_id": str}, keep_default_na=False)
+    manifest = build_working_images(inventory, clusters, images_dir, settings, threads=threads)
+    write_csv(manifest, manifest_csv)
+    return manifest
