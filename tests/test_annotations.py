@@ -1,0 +1,141 @@
+"""Annotation sheet validation (row-numbered errors, no partial output) and cluster aggregation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from images_as_data.annotations import AnnotationError, aggregate_annotation_files
+
+EMOTIONS = ["fear", "anger"]
+BINARY = ["protest", "legend"]
+HEADER = "image_id,annotator,protest,legend,fear,anger"
+GOOD_ROWS = [
+    "a.jpg,ann1,no,0,2,0",
+    "b.jpg,ann2,YES,0,4,1",  # b is an exact duplicate of a: pooled onto root a.jpg
+    "a.jpg,ann3,No,False,6,2",
+    "c.jpg,ann1,0,true,0,0",
+    "c.jpg,ann2,false,0,0,3",
+    "small.jpg,ann1,yes,0,5,5",  # excluded by the inventory
+    "d.jpg,ann1,1,0,1,1",  # its cluster root has no working image
+]
+
+
+def write_corpus(folder):
+    """Inventory, clusters and manifest of a five-image corpus (one duplicate pair)."""
+    pd.DataFrame(
+        {
+            "image_id": ["a.jpg", "b.jpg", "c.jpg", "d.jpg", "small.jpg"],
+            "status": ["kept", "kept", "kept", "kept", "excluded"],
+            "reason": ["", "", "", "", "smaller than 5000 bytes"],
+        }
+    ).to_csv(folder / "inventory.csv", index=False)
+    pd.DataFrame(
+        {"image_id": ["a.jpg", "b.jpg", "c.jpg", "d.jpg"], "cluster_id": ["a.jpg", "a.jpg", "c.jpg", "d.jpg"]}
+    ).to_csv(folder / "clusters.csv", index=False)
+    pd.DataFrame(
+        {"image_id": ["a.jpg", "c.jpg"], "cluster_id": ["a.jpg", "c.jpg"], "path": ["w/a.jpg.png", "w/c.jpg.png"]}
+    ).to_csv(folder / "manifest.csv", index=False)
+
+
+def run(folder, rows, header=HEADER):
+    sheet = folder / "annotations.csv"
+    sheet.write_text("\n".join([header, *rows]) + "\n")
+    return aggregate_annotation_files(
+        sheet,
+        folder / "inventory.csv",
+        folder / "clusters.csv",
+        folder / "manifest.csv",
+        folder / "out" / "aggregated.csv",
+        folder / "out" / "excluded.csv",
+        BINARY,
+        EMOTIONS,
+        [0, 10],
+    )
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    write_corpus(tmp_path)
+    return tmp_path
+
+
+def test_aggregation_pools_duplicates_any_yes_and_mean(corpus):
+    run(corpus, GOOD_ROWS)
+    aggregated = pd.read_csv(corpus / "out" / "aggregated.csv").set_index("cluster_id")
+    assert list(aggregated.index) == ["a.jpg", "c.jpg"]
+    root = aggregated.loc["a.jpg"]
+    assert root["protest"] == 1  # only the duplicate b.jpg said yes
+    assert root["legend"] == 0
+    assert root["fear"] == pytest.approx(4.0)  # mean of 2, 4, 6 across the cluster
+    assert root["anger"] == pytest.approx(1.0)
+    assert (root["n_annotators"], root["n_images_annotated"]) == (3, 2)
+    other = aggregated.loc["c.jpg"]
+    assert (other["protest"], other["legend"], other["anger"]) == (0, 1, pytest.approx(1.5))
+
+
+def test_unusable_images_are_listed_with_reason(corpus):
+    run(corpus, GOOD_ROWS)
+    excluded = pd.read_csv(corpus / "out" / "excluded.csv").set_index("image_id")
+    assert set(excluded.index) == {"small.jpg", "d.jpg"}
+    assert "smaller than 5000 bytes" in excluded.loc["small.jpg", "reason"]
+    assert "no working image" in excluded.loc["d.jpg", "reason"]
+
+
+BAD_ROWS = {
+    "binary value": ("a.jpg,ann1,maybe,0,2,0", "column 'protest' has 'maybe'"),
+    "empty binary": ("a.jpg,ann1,,0,2,0", "column 'protest' has ''"),
+    "missing score": ("a.jpg,ann1,no,0,,0", "column 'fear' is empty"),
+    "non-numeric score": ("a.jpg,ann1,no,0,high,0", "column 'fear' has 'high', not a number"),
+    "score above range": ("a.jpg,ann1,no,0,11,0", "outside labels.score_range"),
+    "negative score": ("a.jpg,ann1,no,0,2,-1", "outside labels.score_range"),
+    "unknown id": ("zzz.jpg,ann1,no,0,2,0", "'zzz.jpg' is not in the inventory"),
+    "absolute id": ("/data/a.jpg,ann1,no,0,2,0", "absolute"),
+    "parent id": ("../a.jpg,ann1,no,0,2,0", ".."),
+    "backslash id": ("dir\\a.jpg,ann1,no,0,2,0", "backslash"),
+    "empty annotator": ("a.jpg,,no,0,2,0", "annotator is empty"),
+    "duplicate row": ("a.jpg,ann3,no,0,1,1", "repeats row 4"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_bad_row_stops_naming_file_and_row_and_writes_nothing(corpus, case):
+    bad_row, expected = BAD_ROWS[case]
+    rows = [*GOOD_ROWS[:4], bad_row, *GOOD_ROWS[4:]]  # the bad row is spreadsheet row 6
+    with pytest.raises(AnnotationError) as error:
+        run(corpus, rows)
+    message = str(error.value)
+    assert "annotations.csv, row 6:" in message
+    assert expected in message
+    assert not (corpus / "out").exists() or not any((corpus / "out").iterdir())
+
+
+def test_missing_column_names_the_header_row(corpus):
+    header = "image_id,annotator,protest,legend,anger"
+    with pytest.raises(AnnotationError, match=r"annotations.csv: row 1 \(header\).*'fear'"):
+        run(corpus, ["a.jpg,ann1,no,0,0"], header=header)
+    assert not (corpus / "out" / "aggregated.csv").exists()
+
+
+def test_every_problem_is_listed_at_once(corpus):
+    rows = ["a.jpg,ann1,maybe,0,2,0", "c.jpg,ann1,no,0,12,0"]
+    with pytest.raises(AnnotationError) as error:
+        run(corpus, rows)
+    assert "2 problem(s)" in str(error.value)
+    assert "row 2:" in str(error.value) and "row 3:" in str(error.value)
+
+
+def test_empty_sheet_is_reported(corpus):
+    (corpus / "annotations.csv").write_text("")
+    with pytest.raises(AnnotationError, match="empty"):
+        aggregate_annotation_files(
+            corpus / "annotations.csv",
+            corpus / "inventory.csv",
+            corpus / "clusters.csv",
+            corpus / "manifest.csv",
+            corpus / "agg.csv",
+            corpus / "exc.csv",
+            BINARY,
+            EMOTIONS,
+            [0, 10],
+        )
