@@ -1,0 +1,100 @@
+"""Workflow steps of fine-tuning that need torch: tensor stores, training, labelling new images.
+
+Each function reads a rule's inputs, computes and writes its outputs atomically; scripts in
+scripts/ call exactly one of them. Tables and figures are in `reporting` (no torch import,
+so those jobs start fast).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+import pandas as pd
+import torch
+
+from ..atomic import atomic_path, write_csv, write_text
+from .data import TensorStore, build_store
+from .grid import Setting
+from .model import fetch_imagenet_weights
+from .predict import list_new_images, predict_with_run
+from .tables import chosen_run_dir
+from .train import TrainOptions, fine_tune
+
+log = logging.getLogger(__name__)
+PathLike = str | os.PathLike
+
+
+def build_store_file(split_csv: PathLike, store_path: PathLike, size: int, threads: int = 1) -> None:
+    """Decode a task's images once into its tensor store."""
+    store = build_store(split_csv, size, threads)
+    log.info("store of %d images (%s) at %d px from %s", len(store.image_ids), store.classes, size, split_csv)
+    store.save(store_path)
+
+
+def train_and_save(
+    store_path: PathLike,
+    outputs: dict[str, PathLike],
+    task: str,
+    setting_id: str,
+    seed: int,
+    options: dict,
+    threads: int = 1,
+) -> dict:
+    """Run one (task, setting, seed) and write epochs.csv, model.pt, summary.json and predictions.csv."""
+    torch.set_num_threads(threads)
+    store = TensorStore.load(store_path)
+    result = fine_tune(
+        store,
+        Setting.parse(setting_id),
+        TrainOptions.from_config(options),
+        int(seed),
+        task=task,
+        on_epoch=lambda row: log.info(
+            "epoch %d: train loss %.4f acc %.3f | val loss %.4f acc %.3f (%.1f s)",
+            row["epoch"], row["train_loss"], row["train_accuracy"], row["val_loss"], row["val_accuracy"], row["seconds"],
+        ),  # fmt: skip
+    )
+    write_csv(result.epochs, outputs["epochs"])
+    with atomic_path(outputs["model"]) as tmp:
+        torch.save(result.state_dict, tmp)
+    write_csv(result.predictions, outputs["predictions"])
+    write_text(json.dumps(result.summary, indent=2) + "\n", outputs["summary"])
+    log.info("best epoch %d, val accuracy %.3f", result.summary["best_epoch"], result.summary["val_accuracy"])
+    return result.summary
+
+
+def write_new_image_list(
+    source: str | None, out_csv: PathLike, manifest_csv: PathLike | None = None, aggregated_csv: PathLike | None = None
+) -> None:
+    images = list_new_images(source, manifest_csv, aggregated_csv)
+    log.info("%d images to label from %s", len(images), source or "the unannotated corpus clusters")
+    write_csv(images, out_csv)
+
+
+def write_predictions(
+    grid_runs_csv: PathLike,
+    task: str,
+    settings: list[str],
+    images_csv: PathLike,
+    out_csv: PathLike,
+    batch: int = 64,
+    threads: int = 1,
+    device: str = "auto",
+) -> None:
+    """Label the new images with the task's chosen model (book Section 7.7)."""
+    torch.set_num_threads(threads)
+    images = pd.read_csv(images_csv, dtype=str, keep_default_na=False)
+    run_dir = chosen_run_dir(grid_runs_csv, task, settings)
+    table = predict_with_run(run_dir, images, batch=batch, threads=threads, device=device)
+    unreadable = table[table["status"] != "ok"]
+    for row in unreadable.itertuples():
+        log.warning("unreadable: %s (%s)", row.path, row.reason)
+    log.info("labelled %d images with %s; %d unreadable", len(table) - len(unreadable), run_dir, len(unreadable))
+    write_csv(table, out_csv)
+
+
+def fetch_weights(backbone: str, weights: str, cache_dir: PathLike) -> None:
+    path = fetch_imagenet_weights(backbone, cache_dir, weights)
+    log.info("ImageNet weights for %s cached at %s", backbone, path)

@@ -1,0 +1,112 @@
+"""Labelling new images with a trained model (book Section 7.7), in batches."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .data import decode_images, eval_batch
+from .model import build_model
+from .train import resolve_device
+
+
+def unlabelled_images(manifest_csv: str | os.PathLike, aggregated_csv: str | os.PathLike) -> pd.DataFrame:
+    """Working images whose cluster has no annotation: the corpus images still to be labelled."""
+    manifest = pd.read_csv(manifest_csv, dtype=str, keep_default_na=False)
+    annotated = set(pd.read_csv(aggregated_csv, dtype=str, keep_default_na=False)["cluster_id"])
+    new = manifest[~manifest["cluster_id"].isin(annotated)]
+    return new[["image_id", "path"]].reset_index(drop=True)
+
+
+def images_in_folder(folder: str | os.PathLike) -> pd.DataFrame:
+    """Every regular, non-hidden file under a folder (unreadable ones are reported when predicting)."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"predict.images: folder {root} does not exist")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return pd.DataFrame({"image_id": [p.relative_to(root).as_posix() for p in files], "path": [str(p) for p in files]})
+
+
+def images_in_list(csv: str | os.PathLike) -> pd.DataFrame:
+    """A CSV with a `path` column (and optionally `image_id`, else the path is the id)."""
+    table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    if "path" not in table.columns:
+        raise ValueError(f"predict.images: {csv} needs a 'path' column")
+    if "image_id" not in table.columns:
+        table["image_id"] = table["path"]
+    return table[["image_id", "path"]]
+
+
+def list_new_images(
+    source: str | None, manifest_csv: str | os.PathLike | None = None, aggregated_csv: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """The images to label: unannotated corpus images (source None), a folder, or a CSV list."""
+    if source is None:
+        return unlabelled_images(manifest_csv, aggregated_csv)
+    if Path(source).is_dir():
+        return images_in_folder(source)
+    if Path(source).suffix.lower() == ".csv":
+        return images_in_list(source)
+    raise ValueError(f"predict.images: {source} is neither a folder nor a .csv list of images")
+
+
+def load_trained_model(model_path: str | os.PathLike, summary: dict, device: torch.device) -> nn.Module:
+    """Rebuild the run's architecture and load its saved state_dict (weights_only)."""
+    model = build_model(summary["backbone"], len(summary["classes"]), weights="none")
+    model.load_state_dict(torch.load(model_path, map_location="cpu", weights_only=True))
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def label_images(
+    model: nn.Module,
+    images: pd.DataFrame,
+    classes: list[str],
+    store_size: int,
+    crop_size: int,
+    batch: int = 64,
+    threads: int = 1,
+) -> pd.DataFrame:
+    """Predicted class and per-class probabilities per image; unreadable files get status and reason."""
+    device = next(model.parameters()).device
+    rows: list[dict] = []
+    for start in range(0, len(images), batch):
+        chunk = images.iloc[start : start + batch]
+        decoded = decode_images(chunk["path"].tolist(), store_size, threads)
+        readable = [tensor for tensor in decoded if isinstance(tensor, torch.Tensor)]
+        probabilities = iter(())
+        if readable:
+            logits = model(eval_batch(torch.stack(readable).to(device), crop_size))
+            probabilities = iter(torch.softmax(logits.float(), dim=1).cpu().tolist())
+        for (image_id, path), result in zip(chunk[["image_id", "path"]].itertuples(index=False), decoded):
+            row: dict = {"image_id": image_id, "path": path}
+            if isinstance(result, Exception):
+                row.update(status="unreadable", reason=f"{type(result).__name__}: {result}", predicted="")
+            else:
+                probs = next(probabilities)
+                row.update(status="ok", reason="", predicted=classes[max(range(len(classes)), key=probs.__getitem__)])
+                row.update({f"prob_{name}": p for name, p in zip(classes, probs)})
+            rows.append(row)
+    columns = ["image_id", "path", "status", "reason", "predicted"] + [f"prob_{name}" for name in classes]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def predict_with_run(
+    run_dir: str | os.PathLike, images: pd.DataFrame, batch: int = 64, threads: int = 1, device: str = "auto"
+) -> pd.DataFrame:
+    """Label images with the model of one fine-tuning run and record which model and config did it."""
+    run = Path(run_dir)
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    model = load_trained_model(run / "model.pt", summary, resolve_device(device))
+    table = label_images(model, images, summary["classes"], summary["store_size"], summary["crop_size"], batch, threads)
+    table.insert(2, "task", summary["task"])
+    table["model"] = (run / "model.pt").as_posix()
+    table["setting"] = summary["setting"]
+    table["seed"] = summary["seed"]
+    table["config_hash"] = summary["config_hash"]
+    return table

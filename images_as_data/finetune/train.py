@@ -1,0 +1,259 @@
+"""Fine-tuning one (task, setting, seed) run: SGD with momentum, StepLR, best epoch on validation."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .data import TensorStore, augment_batch, check_classes, eval_batch
+from .grid import Setting
+from .metrics import classification_metrics
+from .model import build_model
+
+
+class TrainingError(RuntimeError):
+    """Training that cannot go on (diverged loss, unusable device); the message says what to change."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Everything about a run except the grid point and the seed (config section `finetune`)."""
+
+    backbone: str = "resnet18"
+    weights: str = "none"
+    weights_cache: str = "resources/weights"
+    crop_size: int = 224
+    epochs: int = 50
+    step_size: int = 7
+    gamma: float = 0.1
+    eval_batch: int = 64
+    device: str = "auto"
+    amp: bool = False
+    channels_last: bool = False
+    deterministic: bool = True
+
+    @classmethod
+    def from_config(cls, section: dict) -> "TrainOptions":
+        names = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in section.items() if key in names})
+
+
+@dataclass
+class RunResult:
+    epochs: pd.DataFrame  # one row per epoch
+    state_dict: dict  # weights of the best epoch (a copy, on the CPU)
+    predictions: pd.DataFrame  # validation (and test) images scored with the best weights
+    summary: dict
+
+
+def config_hash(options: TrainOptions, setting: Setting, seed: int, store_size: int) -> str:
+    """Short hash of everything that defines a run's result."""
+    described = {**asdict(options), **asdict(setting), "seed": seed, "store_size": store_size}
+    described.pop("eval_batch")  # affects speed only
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise TrainingError(f"finetune.device is '{name}' but no CUDA GPU is visible; use auto or cpu")
+    return torch.device(name)
+
+
+def make_reproducible(seed: int, deterministic: bool) -> None:
+    """Seed torch and, if asked, force deterministic kernels (same seed, same numbers)."""
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(deterministic)
+    torch.backends.cudnn.benchmark = not deterministic
+
+
+def is_better(accuracy: float, loss: float, best_accuracy: float, best_loss: float) -> bool:
+    """Best epoch: higher validation accuracy, ties broken by lower validation loss."""
+    return accuracy > best_accuracy or (accuracy == best_accuracy and loss < best_loss)
+
+
+class Trainer:
+    """Holds the model, the images on the device and the random generator of one run."""
+
+    def __init__(self, store: TensorStore, setting: Setting, options: TrainOptions, seed: int):
+        check_classes(list(np.array(store.classes)[store.labels.numpy()]), store.splits, store.classes, "store")
+        if options.crop_size > store.size:
+            raise TrainingError(
+                f"finetune.crop_size {options.crop_size} is larger than the store size {store.size}; "
+                "raise finetune.store_size or lower crop_size"
+            )
+        self.store, self.setting, self.options, self.seed = store, setting, options, seed
+        self.device = resolve_device(options.device)
+        make_reproducible(seed, options.deterministic)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.memory_format = torch.channels_last if options.channels_last else torch.contiguous_format
+        self.model = build_model(options.backbone, len(store.classes), options.weights, options.weights_cache)
+        self.model.to(self.device, memory_format=self.memory_format)
+        self.images = store.images.to(self.device)
+        self.labels = store.labels.to(self.device)
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=setting.lr, momentum=setting.momentum)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(
+            self.optimizer, step_size=options.step_size, gamma=options.gamma
+        )
+
+    def autocast(self):
+        if self.options.amp and self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        try:
+            with self.autocast():
+                return self.model(batch.contiguous(memory_format=self.memory_format)).float()
+        except ValueError as error:
+            if "Expected more than 1 value per channel" in str(error):
+                raise TrainingError(
+                    f"a batch of one image reaches a 1x1 feature map in {self.options.backbone}'s batch norm; "
+                    f"raise finetune.crop_size (now {self.options.crop_size}) or use batch sizes above 1"
+                ) from error
+            raise
+
+    def train_epoch(self, indices: torch.Tensor) -> dict[str, float]:
+        """One pass over the training images in random order, `setting.batch` images per step."""
+        self.model.train()
+        order = indices[torch.randperm(len(indices), generator=self.generator)]
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        steps = 0
+        for start in range(0, len(order), self.setting.batch):
+            batch = order[start : start + self.setting.batch].to(self.device)
+            inputs = augment_batch(self.images[batch], self.options.crop_size, self.generator)
+            targets = self.labels[batch]
+            logits = self.forward(inputs)
+            loss = self.loss_fn(logits, targets)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            steps += 1
+            total_loss += loss.detach() * len(batch)
+            correct += (logits.argmax(dim=1) == targets).sum()
+        mean_loss = float(total_loss) / len(order)
+        return {"train_loss": mean_loss, "train_accuracy": float(correct) / len(order), "steps": steps}
+
+    @torch.no_grad()
+    def score(self, indices: torch.Tensor) -> tuple[float, torch.Tensor]:
+        """Mean loss and class probabilities of the given images (evaluation transform)."""
+        self.model.eval()
+        probabilities, total_loss = [], 0.0
+        for start in range(0, len(indices), self.options.eval_batch):
+            batch = indices[start : start + self.options.eval_batch].to(self.device)
+            logits = self.forward(eval_batch(self.images[batch], self.options.crop_size))
+            total_loss += float(self.loss_fn(logits, self.labels[batch])) * len(batch)
+            probabilities.append(torch.softmax(logits, dim=1).cpu())
+        return total_loss / len(indices), torch.cat(probabilities)
+
+    def evaluate(self, indices: torch.Tensor, prefix: str) -> dict[str, float]:
+        loss, probabilities = self.score(indices)
+        metrics = classification_metrics(
+            self.store.labels[indices].numpy(), probabilities.argmax(dim=1).numpy(), self.store.classes
+        )
+        return {f"{prefix}_loss": loss, **{f"{prefix}_{key}": value for key, value in metrics.items()}}
+
+    def predictions(self, indices: torch.Tensor) -> pd.DataFrame:
+        """Per-image predictions of the current weights."""
+        _, probabilities = self.score(indices)
+        classes = self.store.classes
+        rows = indices.tolist()
+        frame = pd.DataFrame(
+            {
+                "image_id": [self.store.image_ids[i] for i in rows],
+                "path": [self.store.paths[i] for i in rows],
+                "split": [self.store.splits[i] for i in rows],
+                "label": [classes[int(self.store.labels[i])] for i in rows],
+                "predicted": [classes[int(k)] for k in probabilities.argmax(dim=1)],
+            }
+        )
+        for k, name in enumerate(classes):
+            frame[f"prob_{name}"] = probabilities[:, k].numpy()
+        return frame
+
+
+def fine_tune(
+    store: TensorStore,
+    setting: Setting,
+    options: TrainOptions,
+    seed: int,
+    task: str,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> RunResult:
+    """Train for `options.epochs`, keep a copy of the best epoch's weights, score test once with them."""
+    trainer = Trainer(store, setting, options, seed)
+    train, val, test = (store.indices(split) for split in ("train", "val", "test"))
+    identity = {
+        "task": task,
+        "setting": setting.id,
+        "lr": setting.lr,
+        "momentum": setting.momentum,
+        "batch": setting.batch,
+        "seed": seed,
+    }
+    rows: list[dict] = []
+    best_state, best = None, {"val_accuracy": -1.0, "val_loss": math.inf}
+    for epoch in range(1, options.epochs + 1):
+        started = time.perf_counter()
+        lr = trainer.optimizer.param_groups[0]["lr"]
+        row = {**identity, "epoch": epoch, **trainer.train_epoch(train)}
+        if not math.isfinite(row["train_loss"]):
+            raise TrainingError(
+                f"training loss became {row['train_loss']} in epoch {epoch} of {setting.id} (seed {seed}); "
+                "the run diverged: lower the learning rate (finetune.grid.lr / finetune.study.lr)"
+            )
+        row.update(trainer.evaluate(val, "val"))
+        trainer.scheduler.step()
+        row.update(lr_epoch=lr, seconds=time.perf_counter() - started)
+        rows.append(row)
+        if on_epoch:
+            on_epoch(row)
+        if is_better(row["val_accuracy"], row["val_loss"], best["val_accuracy"], best["val_loss"]):
+            best = row
+            best_state = copy.deepcopy(trainer.model.state_dict())
+    assert best_state is not None
+    trainer.model.load_state_dict(best_state)
+    held_out = torch.cat([val, test])
+    summary = {
+        **identity,
+        "backbone": options.backbone,
+        "weights": options.weights,
+        "classes": store.classes,
+        "store_size": store.size,
+        "crop_size": options.crop_size,
+        "epochs": options.epochs,
+        "best_epoch": best["epoch"],
+        **{key: best[key] for key in best if key.startswith("val_")},
+        "n_train": len(train),
+        "n_val": len(val),
+        "n_test": len(test),
+        "device": str(trainer.device),
+        "config_hash": config_hash(options, setting, seed, store.size),
+        "split_hash": store.source_hash,
+        "torch": torch.__version__,
+    }
+    if len(test):
+        summary.update(trainer.evaluate(test, "test"))
+    return RunResult(
+        epochs=pd.DataFrame(rows),
+        state_dict={key: value.detach().cpu() for key, value in best_state.items()},
+        predictions=trainer.predictions(held_out),
+        summary=summary,
+    )
