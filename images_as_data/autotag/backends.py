@@ -1,0 +1,126 @@
+"""Where uncached responses come from: the live service, nowhere (replay) or a simulation."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Protocol
+
+import boto3
+import botocore.config
+
+from images_as_data.autotag.images import PreparedImage
+from images_as_data.autotag.settings import ClientSettings, FetchSettings, SimulationRates
+from images_as_data.autotag.simulated import SceneTruth, simulate_detect_labels, simulate_recognize_celebrities
+
+
+class Backend(Protocol):
+    name: str
+    region: str | None
+
+    def call(self, api: str, image: PreparedImage, parameters: dict[str, Any]) -> dict[str, Any]:
+        """One API call for one image; returns the parsed response."""
+
+
+def quiet_transport_logs() -> None:
+    """Keep botocore and urllib3 below DEBUG: their debug lines carry signed headers with the access key id."""
+    for name in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.INFO))
+
+
+def make_rekognition_client(settings: ClientSettings):
+    """A Rekognition client from boto3's standard credential chain with adaptive retries.
+
+    Credentials come from the environment, the shared config/credentials files (optionally
+    a named profile), SSO or an instance role, never from the project's files.
+    """
+    quiet_transport_logs()
+    session = boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
+    if session.get_credentials() is None:
+        raise NoCredentialsError(
+            "autotag.backend is aws but boto3 found no AWS credentials (environment, shared config/credentials "
+            "files, SSO or instance role). Set them up outside the project (e.g. `aws configure` or "
+            "`aws sso login`, then autotag.profile), or use autotag.backend: replay with a filled cache"
+        )
+    config = botocore.config.Config(
+        region_name=settings.region,
+        retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+        max_pool_connections=max(10, settings.max_in_flight),
+        user_agent_extra="images-as-data",
+    )
+    return session.client("rekognition", endpoint_url=settings.endpoint_url, config=config)
+
+
+class NoCredentialsError(RuntimeError):
+    """boto3's credential chain found nothing."""
+
+
+@dataclass
+class AwsBackend:
+    """Live calls through a boto3 Rekognition client (or a Stubber-wrapped one in tests).
+
+    Without a client one is made from `settings` at the first call, so a run whose
+    responses are all cached needs no credentials.
+    """
+
+    client: Any = None
+    region: str | None = None
+    settings: ClientSettings | None = None
+    name: str = "aws"
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _client(self):
+        with self._lock:
+            if self.client is None:
+                self.client = make_rekognition_client(self.settings)
+            return self.client
+
+    def call(self, api: str, image: PreparedImage, parameters: dict[str, Any]) -> dict[str, Any]:
+        return getattr(self._client(), api)(Image={"Bytes": image.data}, **parameters)
+
+
+@dataclass
+class ReplayBackend:
+    """Cached responses only: the fetch step refuses to start when one is missing."""
+
+    region: str | None = None
+    name: str = "replay"
+
+    def call(self, api: str, image: PreparedImage, parameters: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError(f"replay backend: no cached {api} response for {image.image_id}")
+
+
+@dataclass
+class SimulatedBackend:
+    """Deterministic simulated responses for the demo corpus (see `simulated`)."""
+
+    truth: Mapping[str, SceneTruth]  # by image sha256
+    rates: SimulationRates
+    celebrity: str
+    seed: int
+    region: str | None = None
+    name: str = "simulated"
+
+    def call(self, api: str, image: PreparedImage, parameters: dict[str, Any]) -> dict[str, Any]:
+        if image.sha256 not in self.truth:
+            raise KeyError(f"simulated backend: no scene truth for {image.image_id}; it must be in the sample")
+        truth = self.truth[image.sha256]
+        if api == "detect_labels":
+            return simulate_detect_labels(self.seed, image.sha256, truth, self.rates, parameters)
+        if api == "recognize_celebrities":
+            return simulate_recognize_celebrities(self.seed, image.sha256, truth, self.rates, self.celebrity)
+        raise ValueError(f"simulated backend: unknown API '{api}'")
+
+
+def make_backend(settings: FetchSettings, truth: Mapping[str, SceneTruth] | None = None, celebrity: str = ""):
+    """The backend named by `settings.backend`."""
+    if settings.backend == "aws":
+        return AwsBackend(region=settings.client.region, settings=settings.client)
+    if settings.backend == "replay":
+        return ReplayBackend(settings.client.region)
+    if settings.backend == "simulated":
+        if truth is None:
+            raise ValueError("the simulated backend needs the scene truth of the sample")
+        return SimulatedBackend(truth, settings.simulation, celebrity, settings.seed)
+    raise ValueError(f"autotag.backend '{settings.backend}' is not one of aws, replay, simulated")

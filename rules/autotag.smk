@@ -1,0 +1,278 @@
+# Autotagger comparison with Amazon Rekognition (book Section 6): sample, fetch through the
+# response cache, tidy, Tables 6.1 and 6.2, threshold sweep, Figure 6.3, fine-tuned side by side.
+
+import os
+
+from images_as_data.autotag.settings import check_autotag_config, fetch_config
+
+AUTOTAG = config["autotag"]
+AUTOTAG_DIR = f"{RESULTS}/autotag"
+
+if AUTOTAG["enabled"]:
+    check_autotag_config(config)
+
+
+# The fetch rule talks to the network: it runs on the machine that runs Snakemake, never
+# on a cluster node.
+localrules:
+    autotag_fetch,
+
+
+wildcard_constraints:
+    autotag_table="table_6_1|table_6_2",
+
+
+def autotag_tables():
+    """Tables 6.1 / 6.2 whose API is fetched."""
+    needs = {"table_6_1": "detect_labels", "table_6_2": "recognize_celebrities"}
+    return [table for table, api in needs.items() if api in AUTOTAG["apis"]]
+
+
+def autotag_compare_settings():
+    """The keys the tables and figures read, so that fetch-only changes do not rerun them."""
+    keys = [
+        "apis",
+        "label_comparison",
+        "celebrity_comparison",
+        "sweep_step",
+        "top_labels",
+        "top_labels_min_confidence",
+    ]
+    return {key: AUTOTAG[key] for key in keys}
+
+
+def autotag_figure_settings():
+    return {"dpi": config["figures"]["dpi"], "style": config["figures"]["style"]}
+
+
+def autotag_finetuned_inputs(wildcards):
+    """Fine-tuned predictions (and splits) of the comparison tasks that exist when the DAG is built.
+
+    Optional on purpose: the comparison runs without them, and reruns once they appear
+    (the set of inputs changes).
+    """
+    inputs = {}
+    for comparison in ("label_comparison", "celebrity_comparison"):
+        task = AUTOTAG[comparison].get("task")
+        predictions = f"{RESULTS}/predictions/{task}.csv"
+        if task and os.path.exists(predictions):
+            inputs[f"predictions_{task}"] = predictions
+            if os.path.exists(f"{RESULTS}/splits/{task}.csv"):
+                inputs[f"splits_{task}"] = f"{RESULTS}/splits/{task}.csv"
+    return inputs
+
+
+def autotag_targets():
+    """Final outputs of the autotagger comparison, for `rule all` (none when autotag.enabled is false)."""
+    if not AUTOTAG["enabled"]:
+        return []
+    targets = [
+        f"{AUTOTAG_DIR}/labels.csv",
+        f"{AUTOTAG_DIR}/celebrities.csv",
+        f"{AUTOTAG_DIR}/requests.csv",
+        f"{RESULTS}/tables/autotag_threshold_sweep.csv",
+        f"{RESULTS}/tables/autotag_vs_finetuned.csv",
+    ]
+    targets += expand(
+        f"{RESULTS}/tables/{{table}}.{{ext}}", table=autotag_tables(), ext=["csv", "md"]
+    )
+    targets += expand(f"{RESULTS}/figures/autotag_pr_curve.{{ext}}", ext=["png", "pdf"])
+    if "detect_labels" in AUTOTAG["apis"]:
+        targets += expand(f"{RESULTS}/figures/figure_6_3.{{ext}}", ext=["png", "pdf"])
+    return targets
+
+
+rule autotag_sample:
+    input:
+        inventory=f"{RESULTS}/inventory/inventory.csv",
+        clusters=f"{RESULTS}/dedupe/clusters.csv",
+        aggregated=f"{RESULTS}/labels/aggregated.csv",
+        metadata=metadata_csv(),
+    output:
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+    log:
+        f"{LOGS}/autotag/sample.log",
+    conda:
+        "../envs/aws.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        mode=AUTOTAG["sample"],
+        n_most_shared=AUTOTAG["n_most_shared"],
+    script:
+        "../scripts/autotag_sample.py"
+
+
+rule autotag_fetch:
+    input:
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+    output:
+        estimate=f"{AUTOTAG_DIR}/estimate.csv",
+        responses=f"{AUTOTAG_DIR}/responses.jsonl",
+    log:
+        f"{LOGS}/autotag/fetch.log",
+    benchmark:
+        f"{BENCH}/autotag/fetch.tsv"
+    conda:
+        "../envs/aws.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        config=fetch_config(config),
+    script:
+        "../scripts/autotag_fetch.py"
+
+
+rule autotag_tidy:
+    input:
+        responses=f"{AUTOTAG_DIR}/responses.jsonl",
+    output:
+        labels=f"{AUTOTAG_DIR}/labels.csv",
+        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
+        requests=f"{AUTOTAG_DIR}/requests.csv",
+    log:
+        f"{LOGS}/autotag/tidy.log",
+    conda:
+        "../envs/aws.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/autotag_tidy.py"
+
+
+rule autotag_table:
+    input:
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+        labels=f"{AUTOTAG_DIR}/labels.csv",
+        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
+        requests=f"{AUTOTAG_DIR}/requests.csv",
+    output:
+        csv=report(
+            f"{RESULTS}/tables/{{autotag_table}}.csv",
+            caption="../report/autotag_table.rst",
+            category="Autotagger",
+        ),
+        md=f"{RESULTS}/tables/{{autotag_table}}.md",
+    log:
+        f"{LOGS}/autotag/{{autotag_table}}.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        autotag=autotag_compare_settings(),
+    script:
+        "../scripts/autotag_table.py"
+
+
+rule autotag_threshold_sweep:
+    input:
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+        labels=f"{AUTOTAG_DIR}/labels.csv",
+        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
+        requests=f"{AUTOTAG_DIR}/requests.csv",
+    output:
+        csv=report(
+            f"{RESULTS}/tables/autotag_threshold_sweep.csv",
+            caption="../report/autotag_threshold_sweep.rst",
+            category="Autotagger",
+        ),
+    log:
+        f"{LOGS}/autotag/threshold_sweep.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        autotag=autotag_compare_settings(),
+    script:
+        "../scripts/autotag_threshold_sweep.py"
+
+
+rule autotag_pr_curve:
+    input:
+        sweep=f"{RESULTS}/tables/autotag_threshold_sweep.csv",
+    output:
+        png=report(
+            f"{RESULTS}/figures/autotag_pr_curve.png",
+            caption="../report/autotag_pr_curve.rst",
+            category="Autotagger",
+        ),
+        pdf=f"{RESULTS}/figures/autotag_pr_curve.pdf",
+    log:
+        f"{LOGS}/autotag/pr_curve.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        **autotag_figure_settings(),
+        autotag=autotag_compare_settings(),
+    script:
+        "../scripts/autotag_pr_curve.py"
+
+
+rule autotag_figure_6_3:
+    input:
+        labels=f"{AUTOTAG_DIR}/labels.csv",
+        requests=f"{AUTOTAG_DIR}/requests.csv",
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+    output:
+        png=report(
+            f"{RESULTS}/figures/figure_6_3.png",
+            caption="../report/figure_6_3.rst",
+            category="Autotagger",
+        ),
+        pdf=f"{RESULTS}/figures/figure_6_3.pdf",
+    log:
+        f"{LOGS}/autotag/figure_6_3.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        **autotag_figure_settings(),
+        autotag=autotag_compare_settings(),
+    script:
+        "../scripts/autotag_figure_6_3.py"
+
+
+rule autotag_vs_finetuned:
+    input:
+        unpack(autotag_finetuned_inputs),
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+        labels=f"{AUTOTAG_DIR}/labels.csv",
+        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
+        requests=f"{AUTOTAG_DIR}/requests.csv",
+    output:
+        csv=report(
+            f"{RESULTS}/tables/autotag_vs_finetuned.csv",
+            caption="../report/autotag_vs_finetuned.rst",
+            category="Autotagger",
+        ),
+    log:
+        f"{LOGS}/autotag/vs_finetuned.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        autotag=autotag_compare_settings(),
+    script:
+        "../scripts/autotag_vs_finetuned.py"
