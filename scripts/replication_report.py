@@ -1,0 +1,18 @@
+"""Rule replication_report: every number of the book beside this run's, with a verdict."""
+
+from images_as_data.replication import write_replication_report
+from images_as_data.runlog import setup_rule_logging
+
+snakemake = globals()["snakemake"]  # injected by the rule's script: directive
+setup_rule_logging(snakemake)
+# Named inputs are the tables and figures this config produces; the rest are reported missing.
+produced = {name: paths for name, paths in snakemake.input.items() if name != "reference"}
+write_replication_report(
+    reference_path=snakemake.input.reference,
+    paths=produced,
+    demo=snakemake.params.demo,
+    emotions=snakemake.params.emotions,
+    markdown_path=snakemake.output.md,
+    csv_path=snakemake.output.csv,
+    study_task=snakemake.params.study_task,
+)
