@@ -16,9 +16,14 @@ include: "rules/common.smk"
 include: "rules/demo.smk"
 include: "rules/prepare.smk"
 include: "rules/labels.smk"
+include: "rules/finetune.smk"
+include: "rules/predict.smk"
+include: "rules/autotag.smk"
+include: "rules/replication.smk"
+include: "rules/provenance.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

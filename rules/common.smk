@@ -71,5 +71,23 @@ def label_targets():
     )
 
 
+def result_tables(targets):
+    """Names of the CSV tables under results/tables/ among targets (each gets a provenance sidecar)."""
+    return sorted(
+        {
+            Path(t).stem
+            for t in targets
+            if t.startswith(f"{RESULTS}/tables/") and t.endswith(".csv")
+        }
+    )
+
+
 def all_targets():
-    return prepare_targets() + label_targets()
+    targets = (
+        prepare_targets()
+        + label_targets()
+        + finetune_targets()
+        + autotag_targets()
+        + replication_targets()
+    )
+    return targets + provenance_targets(result_tables(targets))
