@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import hashlib
 import logging
 import os
 import stat
@@ -31,6 +30,7 @@ import pandas as pd
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .atomic import write_csv
+from .hashing import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +148,6 @@ def _pil_limits(max_pixels: int | None) -> Iterator[None]:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous_truncated
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
 
 def _describe(error: BaseException) -> str:
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -178,7 +174,7 @@ def _check_file(path: Path, image_id: str, rules: InventoryRules, row: dict) -> 
         return f"{REASON_NOT_REGULAR} (e.g. a broken link, a pipe or a socket)"
     row["bytes"] = info.st_size
     try:
-        row["sha256"] = _sha256(path)
+        row["sha256"] = file_sha256(path)
     except OSError as error:
         return f"{REASON_UNREADABLE} (cannot read the file: {_describe(error)})"
     problem = image_id_problem(image_id)

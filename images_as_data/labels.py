@@ -8,7 +8,6 @@ Section 7.3 rule), ``folders`` (``<path>/<class>/*``) and ``presplit``
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,7 @@ from PIL import Image
 
 from images_as_data.annotations import read_table
 from images_as_data.atomic import write_csv
+from images_as_data.hashing import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,6 @@ def image_extensions() -> frozenset[str]:
     Image.init()
     return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
 
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .atomic import write_text
+from .hashing import file_sha256
 
 # Distribution names (as pip knows them) whose versions every sidecar records.
 RECORDED_PACKAGES = (
@@ -46,11 +47,6 @@ def config_sha256(config: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of the (validated, defaults filled in) config."""
     return hashlib.sha256(canonical_json(dict(config)).encode("utf-8")).hexdigest()
 
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def file_record(path: str | os.PathLike) -> dict[str, Any]:

@@ -8,11 +8,9 @@ CenterCrop(224); training crops (RandomResizedCrop) are drawn from the stored sq
 
 from __future__ import annotations
 
-import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +20,7 @@ from torchvision.ops import roi_align
 from torchvision.transforms.v2 import functional as TF
 
 from ..atomic import atomic_path
+from ..hashing import file_sha256
 
 SPLITS = ("train", "val", "test")
 SPLIT_COLUMNS = ("image_id", "path", "label", "split")
@@ -62,9 +61,6 @@ class TensorStore:
     def load(cls, path: str | os.PathLike) -> "TensorStore":
         return cls(**torch.load(path, map_location="cpu", weights_only=True))
 
-
-def file_sha256(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def read_split_table(path: str | os.PathLike) -> pd.DataFrame:
