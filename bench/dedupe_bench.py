@@ -1,8 +1,19 @@
-"""Benchmark: our dedupe (hashes + multi-index search) against the authors' method.
+"""Benchmarks: our neighbour search, and our dedupe against the authors' method.
 
-Not a test. It generates one demo corpus with planted duplicates for the largest size,
-runs the inventory once (shared by both methods, not timed), and for each size takes
-a nested subset: the first ``n`` distinct pictures in a seeded random order, their
+Not a test. Two sections (``--sections``):
+
+**search**: the near-duplicate search alone (``images_as_data.dedupe.search_near_pairs``)
+on random 64-bit codes with 1% planted near copies (distances 0 to ``d + 2``), for each
+of ``--search-sizes``: multi-index hashing against the search it replaced (``d + 1``
+chunks that must match exactly; kept in this file only) and comparing all pairs.
+All pairs is timed at the smallest size and extrapolated as ``n^2``; the exact-chunk
+search runs while its time, extrapolated by its candidate count, fits
+``--baseline-budget`` seconds, and is estimated beyond that. Where they run, all three
+must return the same pairs.
+
+**pipeline**: the whole dedupe on images. It generates one demo corpus with planted
+duplicates for the largest of ``--sizes``, runs the inventory once (shared by both
+methods, not timed), and for each size takes a nested subset: the first ``n`` distinct pictures in a seeded random order, their
 planted copies, and the planted defects. On the same kept images it then times
 
 - **ours**: decode once per distinct file, perceptual hash + pixel hash, exact/pixel/near
@@ -17,7 +28,7 @@ on the planted copies by the match the generator expects (exact, pixel, near, an
 reposts with a credit line that only a URL reveals for sure), false merges of distinct
 originals, and the speed ratio. Example::
 
-    .venv/bin/python bench/dedupe_bench.py --sizes 1000,2000,5000,10000
+    .venv/bin/python bench/dedupe_bench.py --search-sizes 10000,100000,1000000 --sizes 1000,2000,5000,10000
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from images_as_data.dedupe import DedupeSettings, dedupe
+from images_as_data.dedupe import DedupeSettings, dedupe, search_near_pairs
 from images_as_data.demo_corpus import generate_demo_corpus
 from images_as_data.inventory import KEPT, InventoryRules, build_inventory
 
@@ -105,16 +116,141 @@ def timed(function, *args):
     return result, time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,2000,5000,10000", help="comma-separated numbers of distinct pictures")
-    parser.add_argument("--size-range", default="150,320", help="min,max side of generated images (small = fast)")
-    parser.add_argument("--seed", type=int, default=2020)
-    parser.add_argument("--window", type=int, default=10, help="neighbours compared by the authors' method")
-    parser.add_argument("--workers", type=int, default=1, help="processes for our method (the authors' is serial)")
-    parser.add_argument("--workdir", default=None, help="keep the corpus here (default: a temporary folder)")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+# --- neighbour search alone -------------------------------------------------------------
+
+
+def planted_codes(n_codes: int, max_distance: int, seed: int) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """Random 64-bit codes (n x 64 booleans) with 1% of them planted near another, at distances 0..d+2."""
+    rng = np.random.default_rng(seed)
+    words = rng.integers(0, np.iinfo(np.uint64).max, size=n_codes, dtype=np.uint64, endpoint=True)
+    bits = np.unpackbits(words.view(np.uint8).reshape(n_codes, 8), axis=1).astype(bool)
+    planted = []
+    for pair in range(n_codes // 200):
+        source, copy, distance = 2 * pair, 2 * pair + 1, pair % (max_distance + 3)
+        bits[copy] = bits[source]
+        bits[copy, rng.choice(64, size=distance, replace=False)] ^= True
+        planted.append((source, copy, distance))
+    return bits, planted
+
+
+def exact_chunk_pairs(bits: np.ndarray, max_distance: int) -> tuple[np.ndarray, int]:
+    """The previous search, kept as the baseline: ``d + 1`` chunks that must match exactly.
+
+    Returns the pairs and the candidate pairs verified (pairs sharing a bucket, once per chunk).
+    """
+    packed = np.packbits(bits, axis=1)
+    edges = np.linspace(0, bits.shape[1], max_distance + 2).round().astype(int)
+    found, candidates = [np.zeros((0, 3), dtype=np.int64)], 0
+    for start, stop in zip(edges[:-1], edges[1:]):
+        _, bucket_of = np.unique(np.packbits(bits[:, start:stop], axis=1), axis=0, return_inverse=True)
+        bucket_of = bucket_of.ravel()
+        order = np.argsort(bucket_of, kind="stable")
+        for bucket in np.split(order, np.flatnonzero(np.diff(bucket_of[order])) + 1):
+            if len(bucket) > 1:
+                candidates += len(bucket) * (len(bucket) - 1) // 2
+                found.append(close_pairs_among(np.sort(bucket), packed, max_distance))
+    return np.unique(np.concatenate(found), axis=0), candidates
+
+
+def exact_chunk_candidates(bits: np.ndarray, max_distance: int) -> int:
+    """Candidate pairs the baseline would verify (bucket sizes only, no verification)."""
+    edges = np.linspace(0, bits.shape[1], max_distance + 2).round().astype(int)
+    total = 0
+    for start, stop in zip(edges[:-1], edges[1:]):
+        _, sizes = np.unique(np.packbits(bits[:, start:stop], axis=1), axis=0, return_counts=True)
+        total += int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
+    return total
+
+
+def close_pairs_among(members: np.ndarray, packed: np.ndarray, max_distance: int) -> np.ndarray:
+    """(i, j, distance), i < j, comparing every pair of ``members`` (sorted), in blocks of rows."""
+    found = [np.zeros((0, 3), dtype=np.int64)]
+    block = max(1, (1 << 22) // max(1, len(members) * packed.shape[1]))
+    for start in range(0, len(members) - 1, block):
+        rows, columns = members[start : start + block], members[start + 1 :]
+        distance = np.bitwise_count(packed[rows][:, None, :] ^ packed[columns][None, :, :]).sum(axis=-1, dtype=np.int64)
+        upper = np.arange(len(rows))[:, None] <= np.arange(len(columns))[None, :]
+        r, c = np.nonzero(upper & (distance <= max_distance))
+        found.append(np.column_stack([rows[r], columns[c], distance[r, c]]))
+    return np.concatenate(found)
+
+
+def all_close_pairs(words: np.ndarray, max_distance: int, block: int = 256) -> np.ndarray:
+    """(i, j, distance), i < j, comparing every pair of 64-bit codes (one popcount per pair)."""
+    found = [np.zeros((0, 3), dtype=np.int64)]
+    for start in range(0, len(words) - 1, block):
+        distance = np.bitwise_count(words[start : start + block, None] ^ words[None, start + 1 :]).astype(np.int64)
+        r, c = np.nonzero(distance <= max_distance)
+        upper = c >= r
+        r, c = r[upper], c[upper]
+        found.append(np.column_stack([start + r, start + 1 + c, distance[r, c]]))
+    return np.concatenate(found)
+
+
+def search_scaling(sizes: list[int], max_distance: int, seed: int, baseline_budget: float) -> pd.DataFrame:
+    """Seconds and candidates per code: multi-index hashing, the exact-chunk baseline, all pairs.
+
+    All pairs is timed at the smallest size and extrapolated as ``n^2``; the baseline
+    runs while its time, extrapolated from the smallest size by its candidate count,
+    fits ``baseline_budget`` seconds, and is reported as an estimate beyond that.
+    """
+    rows = []
+    baseline_rate = all_pairs_seconds = None
+    for n_codes in sizes:
+        bits, planted = planted_codes(n_codes, max_distance, seed)
+        expected = {(i, j) for i, j, distance in planted if distance <= max_distance}
+
+        def row(method, seconds, measured, chunks, lookups, candidates, pairs=None) -> dict:
+            found = None if pairs is None else {(i, j) for i, j, _ in pairs.tolist()}
+            return {
+                "n_codes": n_codes, "method": method, "measured": measured, "seconds": round(seconds, 2),
+                "chunks": chunks, "lookups_per_code": round(lookups / n_codes, 1),
+                "candidates_per_code": round(candidates / n_codes, 1),
+                "pairs_found": "" if found is None else len(found),
+                "planted_recall": "" if found is None else round(len(expected & found) / len(expected), 3),
+            }
+
+        (ours, stats), seconds = timed(search_near_pairs, bits, max_distance)
+        rows.append(row("multi-index", seconds, True, stats.n_chunks, stats.lookups, stats.candidates, ours))
+        baseline = f"{max_distance + 1} exact chunks"
+        exact_lookups = (max_distance + 1) * n_codes
+        candidates = exact_chunk_candidates(bits, max_distance)
+        if baseline_rate is None or candidates * baseline_rate <= baseline_budget:
+            (theirs, candidates), seconds = timed(exact_chunk_pairs, bits, max_distance)
+            assert np.array_equal(theirs, ours), "the baseline and multi-index hashing disagree"
+            baseline_rate = baseline_rate or seconds / candidates
+            rows.append(row(baseline, seconds, True, max_distance + 1, exact_lookups, candidates, theirs))
+        else:
+            rows.append(row(baseline, candidates * baseline_rate, False, max_distance + 1, exact_lookups, candidates))
+        all_pairs = n_codes * (n_codes - 1) // 2
+        if all_pairs_seconds is None:
+            brute, seconds = timed(all_close_pairs, np.packbits(bits, axis=1).view(np.uint64).ravel(), max_distance)
+            assert np.array_equal(brute, ours), "all pairs and multi-index hashing disagree"
+            all_pairs_seconds = seconds / all_pairs
+            rows.append(row("all pairs", seconds, True, 0, 0, all_pairs, brute))
+        else:
+            rows.append(row("all pairs", all_pairs * all_pairs_seconds, False, 0, 0, all_pairs))
+        print(f"search n_codes={n_codes} done", flush=True)
+    return pd.DataFrame(rows)
+
+
+def print_search_scaling(table: pd.DataFrame) -> None:
+    print()
+    print(table.to_markdown(index=False))
+    print()
+    sizes = sorted(table["n_codes"].unique())
+    for method, rows in table.groupby("method", sort=False):
+        rows = rows.set_index("n_codes")
+        steps = [
+            f"{small} -> {large} codes (x{large / small:g}): time x{rows.loc[large, 'seconds'] / rows.loc[small, 'seconds']:.1f}, "
+            f"candidates per code x{rows.loc[large, 'candidates_per_code'] / rows.loc[small, 'candidates_per_code']:.1f}"
+            for small, large in zip(sizes, sizes[1:])
+        ]
+        print(f"{method}: " + "; ".join(steps))
+
+
+def pipeline_comparison(args: argparse.Namespace) -> None:
+    """Our dedupe against the authors' method on nested subsets of one generated corpus."""
     sizes = sorted(int(size) for size in args.sizes.split(","))
     size_range = tuple(int(side) for side in args.size_range.split(","))
 
@@ -156,6 +292,28 @@ def main() -> None:
     for n_images in sizes:
         seconds = table[table["n_images"] == n_images].set_index("method")["seconds"]
         print(f"n_images={n_images}: authors' time / our time = {seconds['authors'] / seconds['ours']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sections", default="search,pipeline", help="which benchmarks: search, pipeline or both")
+    parser.add_argument("--search-sizes", default="10000,100000,1000000", help="comma-separated numbers of codes")
+    parser.add_argument("--max-distance", type=int, default=8, help="search radius in bits (64-bit codes)")
+    parser.add_argument("--baseline-budget", type=float, default=120, help="seconds the exact-chunk search may take")
+    parser.add_argument("--sizes", default="1000,2000,5000,10000", help="comma-separated numbers of distinct pictures")
+    parser.add_argument("--size-range", default="150,320", help="min,max side of generated images (small = fast)")
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--window", type=int, default=10, help="neighbours compared by the authors' method")
+    parser.add_argument("--workers", type=int, default=1, help="processes for our method (the authors' is serial)")
+    parser.add_argument("--workdir", default=None, help="keep the corpus here (default: a temporary folder)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    sections = set(args.sections.split(","))
+    if "search" in sections:
+        sizes = sorted(int(size) for size in args.search_sizes.split(","))
+        print_search_scaling(search_scaling(sizes, args.max_distance, args.seed, args.baseline_budget))
+    if "pipeline" in sections:
+        pipeline_comparison(args)
 
 
 if __name__ == "__main__":
