@@ -109,10 +109,22 @@ def readable_table_7_2(table: pd.DataFrame) -> pd.DataFrame:
     return table[columns]
 
 
+# Settings are shown as configured (lr 0.0005 must not print as 0.00); metrics are rounded.
+AS_CONFIGURED = ("lr", "momentum", "batch", "n_seeds")
+
+
 def markdown(table: pd.DataFrame, digits: int = 2) -> str:
-    """A Markdown rendering (numbers rounded) for reading next to the book's table."""
-    blanks_for_missing = table.astype(object).where(table.notna(), None)
-    return blanks_for_missing.to_markdown(index=False, floatfmt=f".{digits}f", missingval="") + "\n"
+    """A Markdown rendering (metrics rounded, settings as configured) for reading next to the book's table."""
+
+    def shown(column: str, value) -> str:
+        if pd.isna(value):
+            return ""
+        if isinstance(value, str):
+            return value
+        return f"{value:g}" if column in AS_CONFIGURED else f"{value:.{digits}f}"
+
+    text = pd.DataFrame({column: [shown(column, v) for v in table[column]] for column in table.columns})
+    return text.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
 def per_class_table(predictions: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
