@@ -1,10 +1,6 @@
 # Autotagger comparison with Amazon Rekognition (book Section 6): sample, fetch through the
 # response cache, tidy, Tables 6.1 and 6.2, threshold sweep, Figure 6.3, fine-tuned side by side.
 
-import os
-
-from images_as_data.autotag.settings import check_autotag_config, fetch_config
-
 AUTOTAG = config["autotag"]
 AUTOTAG_DIR = f"{RESULTS}/autotag"
 
@@ -20,66 +16,6 @@ localrules:
 
 wildcard_constraints:
     autotag_table="table_6_1|table_6_2",
-
-
-def autotag_tables():
-    """Tables 6.1 / 6.2 whose API is fetched."""
-    needs = {"table_6_1": "detect_labels", "table_6_2": "recognize_celebrities"}
-    return [table for table, api in needs.items() if api in AUTOTAG["apis"]]
-
-
-def autotag_compare_settings():
-    """The keys the tables and figures read, so that fetch-only changes do not rerun them."""
-    keys = [
-        "apis",
-        "label_comparison",
-        "celebrity_comparison",
-        "sweep_step",
-        "top_labels",
-        "top_labels_min_confidence",
-    ]
-    return {key: AUTOTAG[key] for key in keys}
-
-
-def autotag_figure_settings():
-    return {"dpi": config["figures"]["dpi"], "style": config["figures"]["style"]}
-
-
-def autotag_finetuned_inputs(wildcards):
-    """Fine-tuned predictions (and splits) of the comparison tasks that exist when the DAG is built.
-
-    Optional on purpose: the comparison runs without them, and reruns once they appear
-    (the set of inputs changes).
-    """
-    inputs = {}
-    for comparison in ("label_comparison", "celebrity_comparison"):
-        task = AUTOTAG[comparison].get("task")
-        predictions = f"{RESULTS}/predictions/{task}.csv"
-        if task and os.path.exists(predictions):
-            inputs[f"predictions_{task}"] = predictions
-            if os.path.exists(f"{RESULTS}/splits/{task}.csv"):
-                inputs[f"splits_{task}"] = f"{RESULTS}/splits/{task}.csv"
-    return inputs
-
-
-def autotag_targets():
-    """Final outputs of the autotagger comparison, for `rule all` (none when autotag.enabled is false)."""
-    if not AUTOTAG["enabled"]:
-        return []
-    targets = [
-        f"{AUTOTAG_DIR}/labels.csv",
-        f"{AUTOTAG_DIR}/celebrities.csv",
-        f"{AUTOTAG_DIR}/requests.csv",
-        f"{RESULTS}/tables/autotag_threshold_sweep.csv",
-        f"{RESULTS}/tables/autotag_vs_finetuned.csv",
-    ]
-    targets += expand(
-        f"{RESULTS}/tables/{{table}}.{{ext}}", table=autotag_tables(), ext=["csv", "md"]
-    )
-    targets += expand(f"{RESULTS}/figures/autotag_pr_curve.{{ext}}", ext=["png", "pdf"])
-    if "detect_labels" in AUTOTAG["apis"]:
-        targets += expand(f"{RESULTS}/figures/figure_6_3.{{ext}}", ext=["png", "pdf"])
-    return targets
 
 
 rule autotag_sample:
@@ -152,6 +88,7 @@ rule autotag_table:
         labels=f"{AUTOTAG_DIR}/labels.csv",
         celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
         requests=f"{AUTOTAG_DIR}/requests.csv",
+        code=package_code("autotag/compare.py"),
     output:
         csv=report(
             f"{RESULTS}/tables/{{autotag_table}}.csv",
@@ -179,6 +116,7 @@ rule autotag_threshold_sweep:
         labels=f"{AUTOTAG_DIR}/labels.csv",
         celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
         requests=f"{AUTOTAG_DIR}/requests.csv",
+        code=package_code("autotag/compare.py"),
     output:
         csv=report(
             f"{RESULTS}/tables/autotag_threshold_sweep.csv",
@@ -202,6 +140,7 @@ rule autotag_threshold_sweep:
 rule autotag_pr_curve:
     input:
         sweep=f"{RESULTS}/tables/autotag_threshold_sweep.csv",
+        code=package_code("autotag/figures.py"),
     output:
         png=report(
             f"{RESULTS}/figures/autotag_pr_curve.png",
@@ -218,7 +157,7 @@ rule autotag_pr_curve:
         mem_mb=1000,
         runtime=5,
     params:
-        **autotag_figure_settings(),
+        **figure_settings(),
         autotag=autotag_compare_settings(),
     script:
         "../scripts/autotag_pr_curve.py"
@@ -229,6 +168,7 @@ rule autotag_figure_6_3:
         labels=f"{AUTOTAG_DIR}/labels.csv",
         requests=f"{AUTOTAG_DIR}/requests.csv",
         sample=f"{AUTOTAG_DIR}/sample.csv",
+        code=package_code("autotag/figures.py"),
     output:
         png=report(
             f"{RESULTS}/figures/figure_6_3.png",
@@ -245,7 +185,7 @@ rule autotag_figure_6_3:
         mem_mb=1000,
         runtime=5,
     params:
-        **autotag_figure_settings(),
+        **figure_settings(),
         autotag=autotag_compare_settings(),
     script:
         "../scripts/autotag_figure_6_3.py"
@@ -258,6 +198,7 @@ rule autotag_vs_finetuned:
         labels=f"{AUTOTAG_DIR}/labels.csv",
         celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
         requests=f"{AUTOTAG_DIR}/requests.csv",
+        code=package_code("autotag/compare.py"),
     output:
         csv=report(
             f"{RESULTS}/tables/autotag_vs_finetuned.csv",

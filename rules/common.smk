@@ -1,18 +1,48 @@
-# Shared names, wildcard constraints and input functions for every stage.
+# Shared names, wildcard constraints and every input/target function of the stages, grouped
+# by stage (snakemake --lint wants functions apart from rules). The stage files hold rules.
 
 import os
 from pathlib import Path
 
+from images_as_data.autotag.settings import check_autotag_config, fetch_config
 from images_as_data.config import validate_tasks
+from images_as_data.finetune.grid import (
+    SETTING_PATTERN,
+    check_finetune_config,
+    finetune_tasks,
+    grid_settings,
+    study_task,
+    task_setting_ids,
+)
+from images_as_data.replication import FIGURES as REPLICATION_FIGURES
+from images_as_data.replication import SOURCES as REPLICATION_SOURCES
 
 TASKS = validate_tasks(config)
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
+# This file's folder is rules/ of the repository, also when another Snakefile includes it.
+PACKAGE_DIR = Path(str(workflow.current_basedir)).parent / "images_as_data"
 
 
 wildcard_constraints:
     task="|".join(TASKS) if TASKS else "[A-Za-z][A-Za-z0-9_]*",
+
+
+def package_code(*modules):
+    """Modules of images_as_data/ that draw a figure or write a table, listed as inputs so
+    that editing one (its content, not only its time stamp) reruns the rules that list it and
+    no others. Paths are relative to the working directory, which need not be the workflow's.
+    """
+    return [os.path.relpath(PACKAGE_DIR / module) for module in modules]
+
+
+def figure_settings():
+    """Figure styling; figure rules take it as params, so changing it reruns only them."""
+    return {"dpi": config["figures"]["dpi"], "style": config["figures"]["style"]}
+
+
+# --- demo ----------------------------------------------------------------------------------
 
 
 def demo_outputs():
@@ -25,6 +55,12 @@ def demo_outputs():
         "legend_positive": f"{RESULTS}/demo/legend_external/positive",
         "legend_negative": f"{RESULTS}/demo/legend_external/negative",
     }
+
+
+DEMO = demo_outputs()
+
+
+# --- prepare: inventory, dedupe, working images --------------------------------------------
 
 
 def raw_images():
@@ -41,6 +77,23 @@ def metadata_csv():
     return [path] if path else []
 
 
+def parallel_mem_mb(wildcards, threads):
+    """Decoding workers each hold at most one image of inventory.max_pixels (RGB) and its copy."""
+    per_worker = 2 * 3 * config["inventory"]["max_pixels"] // 1_000_000 + 100
+    return 1000 + per_worker * threads
+
+
+def prepare_targets():
+    return [
+        f"{RESULTS}/inventory/inventory.csv",
+        f"{RESULTS}/dedupe/clusters.csv",
+        f"{RESULTS}/working/manifest.csv",
+    ]
+
+
+# --- labels, splits, Table 7.1, Figures 4.2, 4.3, 7.1, 7.2 ---------------------------------
+
+
 def task_folders(wildcards):
     """Folders a task reads besides the corpus: external class folders or a class tree."""
     spec = config["tasks"][wildcards.task]
@@ -54,12 +107,44 @@ def split_csvs():
     return expand(f"{RESULTS}/splits/{{task}}.csv", task=TASKS)
 
 
-def prepare_targets():
-    return [
-        f"{RESULTS}/inventory/inventory.csv",
-        f"{RESULTS}/dedupe/clusters.csv",
-        f"{RESULTS}/working/manifest.csv",
-    ]
+def annotation_binary_columns():
+    """Annotation columns that binary tasks read (aggregated with any-annotator-yes)."""
+    return sorted(
+        {
+            spec["column"]
+            for spec in config["tasks"].values()
+            if spec["type"] == "binary"
+        }
+    )
+
+
+def task_corpus_inputs(wildcards):
+    """Corpus tables a task needs: none for folder tasks; the sha256 tables when external images are added."""
+    spec = config["tasks"][wildcards.task]
+    if spec["type"] not in ("binary", "emotion"):
+        return {}
+    inputs = {
+        "aggregated": f"{RESULTS}/labels/aggregated.csv",
+        "manifest": f"{RESULTS}/working/manifest.csv",
+    }
+    if spec.get("external"):
+        inputs["inventory"] = f"{RESULTS}/inventory/inventory.csv"
+        inputs["clusters"] = f"{RESULTS}/dedupe/clusters.csv"
+    return inputs
+
+
+def task_label_settings(wildcards):
+    """The label thresholds, only for emotion tasks (so changing them reruns only those)."""
+    if config["tasks"][wildcards.task]["type"] == "emotion":
+        return config["labels"]
+    return {}
+
+
+def split_folder_outputs():
+    """The authors' <task>/<split>/<class>/ symlink tree, when splits.materialise_folders is on."""
+    if config["splits"]["materialise_folders"]:
+        return {"folders": directory(f"{RESULTS}/splits/{{task}}")}
+    return {}
 
 
 def label_targets():
@@ -69,6 +154,278 @@ def label_targets():
         + expand(f"{RESULTS}/tables/table_7_1.{{ext}}", ext=["csv", "md"])
         + expand(f"{RESULTS}/figures/{{fig}}.{{ext}}", fig=figures, ext=["png", "pdf"])
     )
+
+
+# --- finetune: stores, runs, grid_runs.csv, Table 7.2, Figures 7.4/7.5 ---------------------
+# (FINETUNE and FINETUNE_DIR are set in rules/finetune.smk, which needs config["finetune"].)
+
+
+def finetune_task_list():
+    return finetune_tasks(config, TASKS)
+
+
+def finetune_study_task():
+    return study_task(config, TASKS)
+
+
+def finetune_grid_ids():
+    """The settings Table 7.2 chooses from (the main grid), the same for every task."""
+    return [setting.id for setting in grid_settings(FINETUNE["grid"])]
+
+
+def finetune_run_files(task, name, settings=None):
+    """One file (epochs.csv, summary.json, ...) of every run of a task, over settings and seeds."""
+    return expand(
+        f"{FINETUNE_DIR}/{task}/{{setting}}/seed{{seed}}/{name}",
+        setting=settings or task_setting_ids(config, TASKS, task),
+        seed=FINETUNE["seeds"],
+    )
+
+
+def finetune_all_summaries():
+    return [
+        path
+        for task in finetune_task_list()
+        for path in finetune_run_files(task, "summary.json")
+    ]
+
+
+def finetune_task_predictions(wildcards):
+    """The held-out predictions of a task's main-grid runs (the chosen one is read)."""
+    return finetune_run_files(wildcards.task, "predictions.csv", finetune_grid_ids())
+
+
+def finetune_study_epochs():
+    study = finetune_study_task()
+    ids = [setting.id for setting in grid_settings(FINETUNE["study"])]
+    return finetune_run_files(study, "epochs.csv", ids)
+
+
+def finetune_uses_imagenet():
+    return FINETUNE["weights"] == "imagenet" or FINETUNE["weights"].startswith(
+        "imagenet:"
+    )
+
+
+def finetune_weights_file():
+    """The file a run starts from: the cached ImageNet weights, a user's file, or nothing."""
+    if finetune_uses_imagenet():
+        from images_as_data.finetune.model import cached_weights_path
+
+        return [
+            str(
+                cached_weights_path(
+                    FINETUNE["backbone"], FINETUNE["weights_cache"], FINETUNE["weights"]
+                )
+            )
+        ]
+    if FINETUNE["weights"] == "none":
+        return []
+    return [FINETUNE["weights"]]
+
+
+def finetune_train_options():
+    """The finetune keys that change a run's result (resources and grids are not among them)."""
+    keys = [
+        "backbone",
+        "weights",
+        "weights_cache",
+        "crop_size",
+        "epochs",
+        "step_size",
+        "gamma",
+    ]
+    keys += ["eval_batch", "device", "amp", "channels_last", "deterministic"]
+    return {key: FINETUNE[key] for key in keys}
+
+
+def finetune_gpu_resources():
+    """When the config asks for CUDA: gpu=1 and cpus_per_gpu (SLURM gives each job a GPU), and
+    gpu_share, a percentage of one GPU, so that a local run with `--resources gpu_share=100`
+    (per GPU) packs finetune.runs_per_gpu jobs onto each GPU."""
+    if not FINETUNE["gpu"]:
+        return {}
+    share = -(-100 // FINETUNE["runs_per_gpu"])
+    return {"gpu": 1, "cpus_per_gpu": FINETUNE["threads"], "gpu_share": share}
+
+
+def finetune_targets():
+    """Every final output of fine-tuning and labelling, for `rule all`."""
+    tasks = finetune_task_list()
+    figures = [f"{RESULTS}/figures/tasks_vs_baseline"]
+    figures += expand(
+        f"{RESULTS}/figures/{{kind}}_{{task}}", kind=["confusion", "errors"], task=tasks
+    )
+    if finetune_study_task():
+        figures += [f"{RESULTS}/figures/figure_7_4", f"{RESULTS}/figures/figure_7_5"]
+    return (
+        [f"{RESULTS}/tables/grid_runs.csv"]
+        + expand(f"{RESULTS}/tables/table_7_2.{{ext}}", ext=["csv", "md"])
+        + expand(f"{RESULTS}/tables/per_class_{{task}}.csv", task=tasks)
+        + expand("{stem}.{ext}", stem=figures, ext=["png", "pdf"])
+        + predict_targets()
+    )
+
+
+def output_stem(name):
+    """A params function: the output file `name` without its extension (the figure writers
+    add .png and .pdf themselves)."""
+    return lambda wildcards, output: os.path.splitext(output[name])[0]
+
+
+# --- predict: labelling new images (book Section 7.7) --------------------------------------
+# (PREDICT is set in rules/predict.smk.)
+
+
+def predict_task_list():
+    return PREDICT.get("tasks") or finetune_task_list()
+
+
+def predict_targets():
+    return expand(f"{RESULTS}/predictions/{{task}}.csv", task=predict_task_list())
+
+
+def predict_image_sources():
+    """Default: the working manifest and the annotated clusters; else the configured folder or list."""
+    if PREDICT["images"] is None:
+        return {
+            "manifest": f"{RESULTS}/working/manifest.csv",
+            "aggregated": f"{RESULTS}/labels/aggregated.csv",
+        }
+    return {"source": PREDICT["images"]}
+
+
+def predict_models(wildcards):
+    """Weights and summaries of the task's main-grid runs (predict_new_images uses the chosen one)."""
+    ids = finetune_grid_ids()
+    return finetune_run_files(wildcards.task, "model.pt", ids) + finetune_run_files(
+        wildcards.task, "summary.json", ids
+    )
+
+
+# --- autotag: Rekognition comparison (book Section 6) --------------------------------------
+# (AUTOTAG and AUTOTAG_DIR are set in rules/autotag.smk.)
+
+
+def autotag_tables():
+    """Tables 6.1 / 6.2 whose API is fetched."""
+    needs = {"table_6_1": "detect_labels", "table_6_2": "recognize_celebrities"}
+    return [table for table, api in needs.items() if api in AUTOTAG["apis"]]
+
+
+def autotag_compare_settings():
+    """The keys the tables and figures read, so that fetch-only changes do not rerun them."""
+    keys = [
+        "apis",
+        "label_comparison",
+        "celebrity_comparison",
+        "sweep_step",
+        "top_labels",
+        "top_labels_min_confidence",
+    ]
+    return {key: AUTOTAG[key] for key in keys}
+
+
+def autotag_finetuned_inputs(wildcards):
+    """Fine-tuned predictions (and splits) of the comparison tasks that exist when the DAG is built.
+
+    Optional on purpose: the comparison runs without them, and reruns once they appear
+    (the set of inputs changes).
+    """
+    inputs = {}
+    for comparison in ("label_comparison", "celebrity_comparison"):
+        task = AUTOTAG[comparison].get("task")
+        predictions = f"{RESULTS}/predictions/{task}.csv"
+        if task and os.path.exists(predictions):
+            inputs[f"predictions_{task}"] = predictions
+            if os.path.exists(f"{RESULTS}/splits/{task}.csv"):
+                inputs[f"splits_{task}"] = f"{RESULTS}/splits/{task}.csv"
+    return inputs
+
+
+def autotag_targets():
+    """Final outputs of the autotagger comparison, for `rule all` (none when autotag.enabled is false)."""
+    if not AUTOTAG["enabled"]:
+        return []
+    targets = [
+        f"{AUTOTAG_DIR}/labels.csv",
+        f"{AUTOTAG_DIR}/celebrities.csv",
+        f"{AUTOTAG_DIR}/requests.csv",
+        f"{RESULTS}/tables/autotag_threshold_sweep.csv",
+        f"{RESULTS}/tables/autotag_vs_finetuned.csv",
+    ]
+    targets += expand(
+        f"{RESULTS}/tables/{{table}}.{{ext}}", table=autotag_tables(), ext=["csv", "md"]
+    )
+    targets += expand(f"{RESULTS}/figures/autotag_pr_curve.{{ext}}", ext=["png", "pdf"])
+    if "detect_labels" in AUTOTAG["apis"]:
+        targets += expand(f"{RESULTS}/figures/figure_6_3.{{ext}}", ext=["png", "pdf"])
+    return targets
+
+
+# --- replication report, Section 3 toy networks, Table 4.1 ---------------------------------
+
+
+def replication_report_inputs(wildcards):
+    """Tables and figures the report compares and links, limited to those the current config
+    produces (anything left out is listed as missing in the report). Adjust here when a
+    stage's outputs or switches change; the stages' own target functions decide."""
+    names = ["table_3_1", "linear_model", "table_4_1", "figure_3_1", "figure_3_3"]
+    names += [
+        "inventory",
+        "clusters",
+        "aggregated",
+        "table_7_1",
+        "figure_7_1",
+        "figure_7_2",
+    ]
+    names += ["table_7_2", "grid_runs"]
+    if config["autotag"]["enabled"]:
+        names += autotag_tables()
+        if "table_6_1" in autotag_tables():
+            names.append("figure_6_3")
+    inputs = {"reference": config["replication"]["reference"]}
+    if finetune_study_task():
+        names += ["figure_7_4", "figure_7_5"]
+        inputs["study_epochs"] = finetune_study_epochs()
+    for name in names:
+        inputs[name] = REPLICATION_SOURCES.get(name) or REPLICATION_FIGURES[name]
+    return inputs
+
+
+def replication_targets():
+    return (
+        [
+            f"{RESULTS}/report/replication_report.md",
+            f"{RESULTS}/report/replication_report.csv",
+        ]
+        + toy_network_outputs()
+        + [f"{RESULTS}/tables/table_4_1.csv", f"{RESULTS}/tables/table_4_1.md"]
+    )
+
+
+def toy_network_outputs():
+    tables = [
+        "table_3_1.csv",
+        "table_3_1.md",
+        "figure_3_1_linear_model.csv",
+        "figure_3_1_linear_model.md",
+    ]
+    tables += ["figure_3_2_network.csv", "figure_3_4_conv_network.csv"]
+    figures = [
+        f"{fig}.{ext}" for fig in ("figure_3_1", "figure_3_3") for ext in ("png", "pdf")
+    ]
+    return [f"{RESULTS}/tables/{t}" for t in tables] + [
+        f"{RESULTS}/figures/{f}" for f in figures
+    ]
+
+
+# --- provenance sidecars and the default target --------------------------------------------
+
+
+def provenance_targets(tables):
+    """Sidecar paths for the given table names (results/tables/<name>.csv)."""
+    return expand(f"{RESULTS}/tables/{{table}}.provenance.json", table=tables)
 
 
 def result_tables(targets):

@@ -1,9 +1,6 @@
 # Stage "demo": the synthetic demo corpus (book Section 5 stand-in), generated only when
 # demo.generate is true; with your own data the workflow reads data.* instead.
 
-DEMO = demo_outputs()
-
-
 if config["demo"]["generate"]:
 
     rule demo_corpus:

@@ -1,15 +1,6 @@
 # Fine-tuning (book Sections 4, 7.5-7.8): tensor stores, one job per (task, setting, seed),
 # grid_runs.csv, Table 7.2, Figures 7.4/7.5, confusion matrices, error contact sheets.
 
-from images_as_data.finetune.grid import (
-    SETTING_PATTERN,
-    check_finetune_config,
-    finetune_tasks,
-    grid_settings,
-    study_task,
-    task_setting_ids,
-)
-
 FINETUNE = config["finetune"]
 FINETUNE_DIR = f"{RESULTS}/finetune"
 FINETUNE_RUN = f"{FINETUNE_DIR}/{{task}}/{{setting}}/seed{{seed}}"
@@ -21,113 +12,24 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def finetune_task_list():
-    return finetune_tasks(config, TASKS)
-
-
-def finetune_study_task():
-    return study_task(config, TASKS)
-
-
-def finetune_grid_ids():
-    """The settings Table 7.2 chooses from (the main grid), the same for every task."""
-    return [setting.id for setting in grid_settings(FINETUNE["grid"])]
-
-
-def finetune_run_files(task, name, settings=None):
-    """One file (epochs.csv, summary.json, ...) of every run of a task, over settings and seeds."""
-    return expand(
-        f"{FINETUNE_DIR}/{task}/{{setting}}/seed{{seed}}/{name}",
-        setting=settings or task_setting_ids(config, TASKS, task),
-        seed=FINETUNE["seeds"],
-    )
-
-
-def finetune_all_summaries():
-    return [path for task in finetune_task_list() for path in finetune_run_files(task, "summary.json")]
-
-
-def finetune_task_predictions(wildcards):
-    """The held-out predictions of a task's main-grid runs (the chosen one is read)."""
-    return finetune_run_files(wildcards.task, "predictions.csv", finetune_grid_ids())
-
-
-def finetune_study_epochs():
-    study = finetune_study_task()
-    ids = [setting.id for setting in grid_settings(FINETUNE["study"])]
-    return finetune_run_files(study, "epochs.csv", ids)
-
-
-def finetune_uses_imagenet():
-    return FINETUNE["weights"] == "imagenet" or FINETUNE["weights"].startswith("imagenet:")
-
-
-def finetune_weights_file():
-    """The file a run starts from: the cached ImageNet weights, a user's file, or nothing."""
-    if finetune_uses_imagenet():
-        from images_as_data.finetune.model import cached_weights_path
-
-        return [str(cached_weights_path(FINETUNE["backbone"], FINETUNE["weights_cache"], FINETUNE["weights"]))]
-    if FINETUNE["weights"] == "none":
-        return []
-    return [FINETUNE["weights"]]
-
-
-def finetune_train_options():
-    """The finetune keys that change a run's result (resources and grids are not among them)."""
-    keys = ["backbone", "weights", "weights_cache", "crop_size", "epochs", "step_size", "gamma"]
-    keys += ["eval_batch", "device", "amp", "channels_last", "deterministic"]
-    return {key: FINETUNE[key] for key in keys}
-
-
-def finetune_gpu_resources():
-    """When the config asks for CUDA: gpu=1 and cpus_per_gpu (SLURM gives each job a GPU), and
-    gpu_share, a percentage of one GPU, so that a local run with `--resources gpu_share=100`
-    (per GPU) packs finetune.runs_per_gpu jobs onto each GPU."""
-    if not FINETUNE["gpu"]:
-        return {}
-    share = -(-100 // FINETUNE["runs_per_gpu"])
-    return {"gpu": 1, "cpus_per_gpu": FINETUNE["threads"], "gpu_share": share}
-
-
-def finetune_figure_params():
-    return {"dpi": config["figures"]["dpi"], "style": config["figures"]["style"]}
-
-
-def finetune_targets():
-    """Every final output of fine-tuning and labelling, for `rule all`."""
-    tasks = finetune_task_list()
-    figures = [f"{RESULTS}/figures/tasks_vs_baseline"]
-    figures += expand(f"{RESULTS}/figures/{{kind}}_{{task}}", kind=["confusion", "errors"], task=tasks)
-    if finetune_study_task():
-        figures += [f"{RESULTS}/figures/figure_7_4", f"{RESULTS}/figures/figure_7_5"]
-    return (
-        [f"{RESULTS}/tables/grid_runs.csv"]
-        + expand(f"{RESULTS}/tables/table_7_2.{{ext}}", ext=["csv", "md"])
-        + expand(f"{RESULTS}/tables/per_class_{{task}}.csv", task=tasks)
-        + expand("{stem}.{ext}", stem=figures, ext=["png", "pdf"])
-        + predict_targets()
-    )
-
-
 if finetune_uses_imagenet():
 
     rule fetch_weights:
-        localrule: True
         output:
             finetune_weights_file()[0],
-        params:
-            backbone=FINETUNE["backbone"],
-            weights=FINETUNE["weights"],
-            cache=FINETUNE["weights_cache"],
         log:
             f"{LOGS}/finetune/fetch_weights.log",
+        localrule: True
+        conda:
+            "../envs/training.yaml"
         threads: 1
         resources:
             mem_mb=2000,
             runtime=30,
-        conda:
-            "../envs/training.yaml"
+        params:
+            backbone=FINETUNE["backbone"],
+            weights=FINETUNE["weights"],
+            cache=FINETUNE["weights_cache"],
         script:
             "../scripts/fetch_weights.py"
 
@@ -137,18 +39,18 @@ rule finetune_store:
         split=f"{RESULTS}/splits/{{task}}.csv",
     output:
         store=f"{FINETUNE_DIR}/{{task}}/store.pt",
-    params:
-        size=FINETUNE["store_size"],
     log:
         f"{LOGS}/finetune/{{task}}/store.log",
     benchmark:
         f"{BENCH}/finetune/{{task}}/store.tsv"
+    conda:
+        "../envs/training.yaml"
     threads: FINETUNE["store_threads"]
     resources:
         mem_mb=FINETUNE["mem_mb"],
         runtime=30,
-    conda:
-        "../envs/training.yaml"
+    params:
+        size=FINETUNE["store_size"],
     script:
         "../scripts/finetune_store.py"
 
@@ -162,19 +64,19 @@ rule finetune_run:
         model=f"{FINETUNE_RUN}/model.pt",
         predictions=f"{FINETUNE_RUN}/predictions.csv",
         summary=f"{FINETUNE_RUN}/summary.json",
-    params:
-        options=finetune_train_options(),
     log:
         f"{LOGS}/finetune/{{task}}/{{setting}}/seed{{seed}}.log",
     benchmark:
         f"{BENCH}/finetune/{{task}}/{{setting}}/seed{{seed}}.tsv"
-    threads: FINETUNE["threads"]
-    resources:
-        mem_mb=FINETUNE["mem_mb"],
-        runtime=FINETUNE["runtime"],
-        **finetune_gpu_resources(),
     conda:
         "../envs/training.yaml"
+    threads: FINETUNE["threads"]
+    resources:
+        **finetune_gpu_resources(),
+        mem_mb=FINETUNE["mem_mb"],
+        runtime=FINETUNE["runtime"],
+    params:
+        options=finetune_train_options(),
     script:
         "../scripts/finetune_run.py"
 
@@ -182,16 +84,17 @@ rule finetune_run:
 rule finetune_grid_runs:
     input:
         summaries=finetune_all_summaries(),
+        code=package_code("finetune/reporting.py", "finetune/tables.py"),
     output:
         csv=f"{RESULTS}/tables/grid_runs.csv",
     log:
         f"{LOGS}/finetune/grid_runs.log",
+    conda:
+        "../envs/plotting.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/plotting.yaml"
     script:
         "../scripts/finetune_grid_runs.py"
 
@@ -199,6 +102,7 @@ rule finetune_grid_runs:
 rule finetune_table_7_2:
     input:
         runs=f"{RESULTS}/tables/grid_runs.csv",
+        code=package_code("finetune/reporting.py", "finetune/tables.py"),
     output:
         csv=report(
             f"{RESULTS}/tables/table_7_2.csv",
@@ -206,16 +110,16 @@ rule finetune_table_7_2:
             category="Fine-tuning",
         ),
         md=f"{RESULTS}/tables/table_7_2.md",
-    params:
-        settings_by_task={task: finetune_grid_ids() for task in finetune_task_list()},
     log:
         f"{LOGS}/finetune/table_7_2.log",
+    conda:
+        "../envs/plotting.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/plotting.yaml"
+    params:
+        settings_by_task={task: finetune_grid_ids() for task in finetune_task_list()},
     script:
         "../scripts/finetune_table.py"
 
@@ -225,6 +129,7 @@ if finetune_study_task():
     rule finetune_curves:
         input:
             epochs=finetune_study_epochs(),
+            code=package_code("finetune/reporting.py", "finetune/figures.py"),
         output:
             loss=report(
                 f"{RESULTS}/figures/figure_7_4.png",
@@ -238,19 +143,19 @@ if finetune_study_task():
                 category="Fine-tuning",
             ),
             accuracy_pdf=f"{RESULTS}/figures/figure_7_5.pdf",
-        params:
-            task=finetune_study_task(),
-            loss_stem=f"{RESULTS}/figures/figure_7_4",
-            accuracy_stem=f"{RESULTS}/figures/figure_7_5",
-            **finetune_figure_params(),
         log:
             f"{LOGS}/finetune/figures_7_4_7_5.log",
+        conda:
+            "../envs/plotting.yaml"
         threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
-        conda:
-            "../envs/plotting.yaml"
+        params:
+            **figure_settings(),
+            task=finetune_study_task(),
+            loss_stem=output_stem("loss"),
+            accuracy_stem=output_stem("accuracy"),
         script:
             "../scripts/finetune_curves.py"
 
@@ -259,6 +164,9 @@ rule finetune_confusion:
     input:
         runs=f"{RESULTS}/tables/grid_runs.csv",
         predictions=finetune_task_predictions,
+        code=package_code(
+            "finetune/reporting.py", "finetune/figures.py", "finetune/tables.py"
+        ),
     output:
         png=report(
             f"{RESULTS}/figures/confusion_{{task}}.png",
@@ -273,18 +181,18 @@ rule finetune_confusion:
             category="Fine-tuning",
             subcategory="{task}",
         ),
-    params:
-        settings=finetune_grid_ids(),
-        stem=f"{RESULTS}/figures/confusion_{{task}}",
-        **finetune_figure_params(),
     log:
         f"{LOGS}/finetune/{{task}}/confusion.log",
+    conda:
+        "../envs/plotting.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/plotting.yaml"
+    params:
+        **figure_settings(),
+        settings=finetune_grid_ids(),
+        stem=output_stem("png"),
     script:
         "../scripts/finetune_confusion.py"
 
@@ -293,6 +201,9 @@ rule finetune_errors:
     input:
         runs=f"{RESULTS}/tables/grid_runs.csv",
         predictions=finetune_task_predictions,
+        code=package_code(
+            "finetune/reporting.py", "finetune/figures.py", "finetune/tables.py"
+        ),
     output:
         png=report(
             f"{RESULTS}/figures/errors_{{task}}.png",
@@ -301,18 +212,18 @@ rule finetune_errors:
             subcategory="{task}",
         ),
         pdf=f"{RESULTS}/figures/errors_{{task}}.pdf",
-    params:
-        settings=finetune_grid_ids(),
-        stem=f"{RESULTS}/figures/errors_{{task}}",
-        **finetune_figure_params(),
     log:
         f"{LOGS}/finetune/{{task}}/errors.log",
+    conda:
+        "../envs/plotting.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/plotting.yaml"
+    params:
+        **figure_settings(),
+        settings=finetune_grid_ids(),
+        stem=output_stem("png"),
     script:
         "../scripts/finetune_errors.py"
 
@@ -320,6 +231,7 @@ rule finetune_errors:
 rule finetune_baseline:
     input:
         table=f"{RESULTS}/tables/table_7_2.csv",
+        code=package_code("finetune/reporting.py", "finetune/figures.py"),
     output:
         png=report(
             f"{RESULTS}/figures/tasks_vs_baseline.png",
@@ -327,16 +239,16 @@ rule finetune_baseline:
             category="Fine-tuning",
         ),
         pdf=f"{RESULTS}/figures/tasks_vs_baseline.pdf",
-    params:
-        stem=f"{RESULTS}/figures/tasks_vs_baseline",
-        **finetune_figure_params(),
     log:
         f"{LOGS}/finetune/tasks_vs_baseline.log",
+    conda:
+        "../envs/plotting.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/plotting.yaml"
+    params:
+        **figure_settings(),
+        stem=output_stem("png"),
     script:
         "../scripts/finetune_baseline.py"

@@ -1,50 +1,6 @@
 # Labels, splits, Table 7.1 and Figures 4.2, 4.3, 7.1, 7.2 (book Sections 4.2, 5, 7.3, 7.4).
 
 
-def annotation_binary_columns():
-    """Annotation columns that binary tasks read (aggregated with any-annotator-yes)."""
-    return sorted(
-        {
-            spec["column"]
-            for spec in config["tasks"].values()
-            if spec["type"] == "binary"
-        }
-    )
-
-
-def task_corpus_inputs(wildcards):
-    """Corpus tables a task needs: none for folder tasks; the sha256 tables when external images are added."""
-    spec = config["tasks"][wildcards.task]
-    if spec["type"] not in ("binary", "emotion"):
-        return {}
-    inputs = {
-        "aggregated": f"{RESULTS}/labels/aggregated.csv",
-        "manifest": f"{RESULTS}/working/manifest.csv",
-    }
-    if spec.get("external"):
-        inputs["inventory"] = f"{RESULTS}/inventory/inventory.csv"
-        inputs["clusters"] = f"{RESULTS}/dedupe/clusters.csv"
-    return inputs
-
-
-def task_label_settings(wildcards):
-    """The label thresholds, only for emotion tasks (so changing them reruns only those)."""
-    if config["tasks"][wildcards.task]["type"] == "emotion":
-        return config["labels"]
-    return {}
-
-
-def split_folder_outputs():
-    """The authors' <task>/<split>/<class>/ symlink tree, when splits.materialise_folders is on."""
-    if config["splits"]["materialise_folders"]:
-        return {"folders": directory(f"{RESULTS}/splits/{{task}}")}
-    return {}
-
-
-def figure_settings():
-    return {"dpi": config["figures"]["dpi"], "style": config["figures"]["style"]}
-
-
 rule aggregate_annotations:
     input:
         annotations=annotations_csv(),
@@ -120,6 +76,7 @@ rule splits:
 rule table_7_1:
     input:
         splits=split_csvs(),
+        code=package_code("label_figures.py"),
     output:
         csv=report(
             f"{RESULTS}/tables/table_7_1.csv",
@@ -142,6 +99,7 @@ rule table_7_1:
 rule figure_7_1:
     input:
         aggregated=f"{RESULTS}/labels/aggregated.csv",
+        code=package_code("label_figures.py"),
     output:
         png=report(
             f"{RESULTS}/figures/figure_7_1.png",
@@ -167,6 +125,7 @@ rule figure_7_1:
 rule figure_7_2:
     input:
         aggregated=f"{RESULTS}/labels/aggregated.csv",
+        code=package_code("label_figures.py"),
     output:
         png=report(
             f"{RESULTS}/figures/figure_7_2.png",
@@ -195,6 +154,7 @@ rule figure_7_2:
 rule figures_4_2_4_3:
     input:
         manifest=f"{RESULTS}/working/manifest.csv",
+        code=package_code("preprocess_figures.py"),
     output:
         fig_4_2_png=report(
             f"{RESULTS}/figures/figure_4_2.png",

@@ -2,12 +2,6 @@
 # clusters, and one upright RGB working image per cluster root.
 
 
-def parallel_mem_mb(wildcards, threads):
-    """Decoding workers each hold at most one image of inventory.max_pixels (RGB) and its copy."""
-    per_worker = 2 * 3 * config["inventory"]["max_pixels"] // 1_000_000 + 100
-    return 1000 + per_worker * threads
-
-
 rule inventory:
     input:
         images=raw_images(),

@@ -2,11 +2,6 @@
 # the config hash, the raw data fingerprints, package versions and the git commit.
 
 
-def provenance_targets(tables):
-    """Sidecar paths for the given table names (results/tables/<name>.csv)."""
-    return expand(f"{RESULTS}/tables/{{table}}.provenance.json", table=tables)
-
-
 rule provenance:
     input:
         table=f"{RESULTS}/tables/{{table}}.csv",
@@ -27,6 +22,7 @@ rule provenance:
         runtime=5,
     params:
         config=config,
-        repo=workflow.basedir,
+        # Relative to the working directory, so that moving the project reruns nothing.
+        repo=os.path.relpath(workflow.basedir),
     script:
         "../scripts/provenance.py"
