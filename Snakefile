@@ -6,7 +6,11 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The demo configuration, unless the user gives their own with --configfile (which then
+# replaces it instead of being merged into it, so the demo's tasks never leak in).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
 validate(config, "config/schema.yaml", set_default=True)

@@ -110,10 +110,15 @@ def printable_id(image_id: str) -> str:
     return image_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+# Snakemake's bookkeeping file in a directory() output (the generated demo folder): not data.
+SNAKEMAKE_MARKER = ".snakemake_timestamp"
+
+
 def find_raw_files(images_root: str | os.PathLike) -> list[str]:
     """All file ids under ``images_root`` (recursive, hidden files included), sorted.
 
     Symbolic links to folders are not followed (they could loop); links to files are listed.
+    Snakemake's marker file of a generated folder is not an image of the corpus and is skipped.
     """
     root = Path(images_root)
     if not root.is_dir():
@@ -127,7 +132,8 @@ def find_raw_files(images_root: str | os.PathLike) -> list[str]:
             if os.path.islink(os.path.join(dirpath, name)):
                 logger.warning("not following the linked folder %s", os.path.join(dirpath, name))
         for name in filenames:
-            found.append(Path(dirpath, name).relative_to(root).as_posix())
+            if name != SNAKEMAKE_MARKER:
+                found.append(Path(dirpath, name).relative_to(root).as_posix())
     return sorted(found)
 
 

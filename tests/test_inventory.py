@@ -198,3 +198,11 @@ def test_read_inventory_names_missing_columns(tmp_path: Path):
     pd.DataFrame({"image_id": ["a.jpg"]}).to_csv(path, index=False)
     with pytest.raises(ValueError, match="inventory.csv.*missing inventory columns"):
         read_inventory(path)
+
+
+def test_snakemakes_folder_marker_is_not_a_corpus_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.jpg").write_bytes(b"x")
+    (tmp_path / ".snakemake_timestamp").write_bytes(b"")
+    (tmp_path / ".hidden.png").write_bytes(b"y")
+    assert find_raw_files(tmp_path) == [".hidden.png", "sub/a.jpg"]
