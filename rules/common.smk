@@ -326,21 +326,22 @@ def autotag_compare_settings():
     return {key: AUTOTAG[key] for key in keys}
 
 
-def autotag_finetuned_inputs(wildcards):
-    """Fine-tuned predictions (and splits) of the comparison tasks that exist when the DAG is built.
+def fine_tunes_in_this_workflow():
+    """Whether the fine-tuning rules are part of this workflow (test workflows may leave them out)."""
+    return any(rule.name == "finetune_table_7_2" for rule in workflow.rules)
 
-    Optional on purpose: the comparison runs without them, and reruns once they appear
-    (the set of inputs changes).
+
+def autotag_finetuned_inputs(wildcards):
+    """Table 7.2, whose chosen run per task holds the held-out predictions to compare with.
+
+    Only when this workflow fine-tunes a compared task; the comparison runs without it.
     """
-    inputs = {}
-    for comparison in ("label_comparison", "celebrity_comparison"):
-        task = AUTOTAG[comparison].get("task")
-        predictions = f"{RESULTS}/predictions/{task}.csv"
-        if task and os.path.exists(predictions):
-            inputs[f"predictions_{task}"] = predictions
-            if os.path.exists(f"{RESULTS}/splits/{task}.csv"):
-                inputs[f"splits_{task}"] = f"{RESULTS}/splits/{task}.csv"
-    return inputs
+    compared = {
+        AUTOTAG[c].get("task") for c in ("label_comparison", "celebrity_comparison")
+    }
+    if fine_tunes_in_this_workflow() and compared & set(finetune_task_list()):
+        return {"table_7_2": f"{RESULTS}/tables/table_7_2.csv"}
+    return {}
 
 
 def autotag_targets():

@@ -84,9 +84,7 @@ def os_link(source: str, destination: str) -> None:
 def tiny_run(tmp_path_factory) -> WorkflowRun:
     """The whole default DAG (`all`) on the tiny demo config, on 2 cores, in a copy of the workflow.
 
-    Fine-tuned predictions appear only late in the run, so the autotagger's side-by-side table
-    is made before them; a second pass (as a user would run) adds them, after which the DAG is
-    complete.
+    A second pass checks that the first left nothing to do.
     """
     if not SNAKEMAKE.exists():
         pytest.skip(f"{SNAKEMAKE} is not installed (run install.sh)")

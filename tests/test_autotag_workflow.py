@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from images_as_data.autotag.compare import run_vs_finetuned
+
 from .conftest import REPO
 from .test_autotag import build_tiny_corpus
 
@@ -64,14 +66,20 @@ def test_demo_tables_and_figures_come_out_offline_marked_simulated(tmp_path):
     assert (results / "logs" / "autotag" / "fetch.log").read_text().count("autotag estimate") == 1
     assert len(list((workdir / "cache" / "simulated").rglob("*.json"))) == 24
 
-    # Fine-tuned predictions appearing later rerun only the side-by-side table.
-    predictions = pd.read_csv(results / "autotag" / "sample.csv")[["image_id"]].assign(predicted="positive", split="val")
-    (results / "predictions").mkdir()
-    predictions.to_csv(results / "predictions" / "protest.csv", index=False)
-    dry_run = snakemake(workdir, "--dry-run", "--quiet", "rules")
-    assert dry_run.returncode == 0, dry_run.stderr[-3000:]
-    assert "autotag_vs_finetuned" in dry_run.stdout and "autotag_fetch" not in dry_run.stdout
-    assert snakemake(workdir).returncode == 0
-    side_by_side = pd.read_csv(results / "tables" / "autotag_vs_finetuned.csv")
-    finetuned = side_by_side[(side_by_side["task"] == "protest") & (side_by_side["method"] == "fine-tuned")].iloc[0]
-    assert finetuned["n_images"] == 12 and finetuned["recall"] == 1.0
+    # With a fine-tuned model (Table 7.2 names its run), both are scored on its held-out images.
+    run_dir = workdir / "results" / "finetune" / "protest" / "lr0.01_m0.9_b8" / "seed1"
+    run_dir.mkdir(parents=True)
+    sample = pd.read_csv(results / "autotag" / "sample.csv")[["image_id"]]
+    held_out = sample.assign(predicted="positive", split=["train", "train"] + ["val"] * (len(sample) - 2))
+    held_out.to_csv(run_dir / "predictions.csv", index=False)
+    table_7_2 = results / "tables" / "table_7_2.csv"
+    pd.DataFrame({"task": ["protest"], "model_run": [str(run_dir)]}).to_csv(table_7_2, index=False)
+    inputs = {name: str(results / "autotag" / f"{name}.csv") for name in ("sample", "labels", "celebrities", "requests")}
+    side_by_side = run_vs_finetuned(
+        yaml.safe_load((workdir / "config.yaml").read_text())["autotag"],
+        {**inputs, "table_7_2": str(table_7_2)},
+        tmp_path / "side_by_side.csv",
+    )
+    rows = side_by_side[side_by_side["task"] == "protest"].set_index("method")
+    assert rows.loc["fine-tuned", "n_images"] == rows.loc["autotagger", "n_images"] == len(sample) - 2
+    assert rows.loc["fine-tuned", "recall"] == 1.0

@@ -139,9 +139,12 @@ def test_replication_report_marks_corpus_rows_not_comparable(tiny_run, tiny_conf
     assert DEMO_VERDICT in (tiny_run.results / "report" / "replication_report.md").read_text()
 
 
-def test_second_pass_only_adds_predictions_to_the_side_by_side_and_then_nothing_is_left(tiny_run):
+def test_one_pass_does_everything_including_the_side_by_side_with_the_fine_tuned_model(tiny_run):
     rerun = set(re.findall(r"^(?:local)?rule (\w+):$", tiny_run.second_pass_log, re.MULTILINE))
-    assert rerun == {"autotag_vs_finetuned", "provenance", "all"}
+    assert rerun == set()
+    side_by_side = pd.read_csv(tiny_run.results / "tables" / "autotag_vs_finetuned.csv").set_index(["task", "method"])
+    assert side_by_side.loc[("protest", "fine-tuned"), "n_images"] > 0
+    assert side_by_side.loc[("protest", "fine-tuned"), "n_images"] == side_by_side.loc[("protest", "autotagger"), "n_images"]
     dry_run = tiny_run.snakemake("--dry-run")
     assert dry_run.returncode == 0, dry_run.stderr[-3000:]
     assert "Nothing to be done" in dry_run.stdout + dry_run.stderr

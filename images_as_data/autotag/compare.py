@@ -275,17 +275,25 @@ def run_threshold_sweep(section: Mapping[str, Any], inputs: Mapping[str, str], o
     return sweep
 
 
-def run_vs_finetuned(section: Mapping[str, Any], inputs: Mapping[str, str], predictions: Mapping[str, str],
-                     splits: Mapping[str, str], output_csv) -> pd.DataFrame:
-    """The side-by-side rule; tasks without predictions get a row saying so."""
+def chosen_run_predictions(table_7_2_csv: str | Path | None) -> dict[str, Path]:
+    """Per task, the held-out (validation/test) predictions of the run Table 7.2 chose."""
+    if table_7_2_csv is None:
+        return {}
+    table = pd.read_csv(table_7_2_csv)
+    return {row.task: Path(row.model_run) / "predictions.csv" for row in table.itertuples()}
+
+
+def run_vs_finetuned(section: Mapping[str, Any], inputs: Mapping[str, str], output_csv) -> pd.DataFrame:
+    """The side-by-side rule; tasks without a fine-tuned model get a row saying so."""
     output = read_autotag_output(inputs)
+    predictions = chosen_run_predictions(inputs.get("table_7_2"))
     parts = []
     for comparison in fetched_comparisons(section):
         if not comparison.task:
             continue
         task_predictions = None
         if comparison.task in predictions:
-            task_predictions = read_finetuned_predictions(predictions[comparison.task], splits.get(comparison.task))
+            task_predictions = read_finetuned_predictions(predictions[comparison.task], None)
         parts.append(compare_with_finetuned(comparison, output, task_predictions))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINETUNED_COLUMNS)
     table = table.reindex(columns=FINETUNED_COLUMNS).astype({column: "Int64" for column in ["n_images", *COUNTS]})
