@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,16 @@ def tiny_run(tmp_path_factory) -> WorkflowRun:
         pytest.fail(f"the second pass of the tiny workflow failed:\n{second.stderr[-6000:]}")
     print(f"\ntiny workflow run: {seconds:.0f} s")
     return WorkflowRun(workdir, TINY_CONFIG, first.stderr, seconds, second.stderr)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run a block with torch limited to n threads (tests share 2 cores), then restore."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -18,6 +18,8 @@ from images_as_data.finetune.pipeline import train_and_save
 from images_as_data.finetune.synthetic import write_shape_task
 from images_as_data.finetune.train import TrainingError, TrainOptions, fine_tune
 
+from .conftest import torch_threads
+
 # Small inputs keep each run to a few seconds on one CPU thread.
 STORE, CROP = 40, 32
 FAST = TrainOptions(crop_size=CROP, epochs=4, device="cpu", eval_batch=32)
@@ -25,10 +27,8 @@ FAST = TrainOptions(crop_size=CROP, epochs=4, device="cpu", eval_batch=32)
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(1):
+        yield
 
 
 def make_store(tmp_path, classes=("negative", "positive"), n=None, seed=0) -> TensorStore:

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from images_as_data.demo_corpus import generate_demo_corpus
 from images_as_data.finetune.data import build_store
 from images_as_data.finetune.grid import Setting
 from images_as_data.finetune.train import TrainOptions, fine_tune
+
+from .conftest import torch_threads
 
 STORE, CROP = 56, 48
 # Ten epochs with the rate dropped after six: from random init the protest task settles
@@ -32,10 +33,8 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def two_threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
+    with torch_threads(2):
+        yield
 
 
 def leaders_split(demo: Path) -> pd.DataFrame:
