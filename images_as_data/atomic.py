@@ -65,11 +65,17 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 
 
 def save_figure(fig, stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
-    """Save a matplotlib figure as ``<stem>.png`` and ``<stem>.pdf``, atomically."""
+    """Save a matplotlib figure as ``<stem>.png`` and ``<stem>.pdf``, atomically, then close it
+    (rules draw many figures in one process; open figures would pile up in memory)."""
+    import matplotlib.pyplot as plt
+
     written = []
-    for ext in (".png", ".pdf"):
-        out = Path(str(stem) + ext)
-        with atomic_path(out) as tmp:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext[1:])
-        written.append(out)
+    try:
+        for ext in (".png", ".pdf"):
+            out = Path(str(stem) + ext)
+            with atomic_path(out) as tmp:
+                fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext[1:])
+            written.append(out)
+    finally:
+        plt.close(fig)
     return written

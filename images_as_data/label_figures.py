@@ -200,7 +200,6 @@ def write_figure_7_1(
     with plt.style.context(style):
         fig = figure_7_1(read_table(aggregated_path), emotions, threshold)
         save_figure(fig, out_stem, dpi=dpi)
-    plt.close(fig)
 
 
 def write_figure_7_2(
@@ -218,4 +217,3 @@ def write_figure_7_2(
     with plt.style.context(style):
         fig = figure_7_2(read_table(aggregated_path), emotions, min_score, min_gap, score_range)
         save_figure(fig, out_stem, dpi=dpi)
-    plt.close(fig)

@@ -104,5 +104,4 @@ def write_figures_4_2_4_3(
         for stem, panels, title in figures:
             fig = panel_figure(panels, title)
             save_figure(fig, stem, dpi=dpi)
-            plt.close(fig)
     return source

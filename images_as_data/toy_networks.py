@@ -400,4 +400,3 @@ def run_toy_networks(
         ):
             fig = draw()
             save_figure(fig, Path(stem), dpi=dpi)
-            plt.close(fig)

@@ -78,7 +78,6 @@ def run_figure_6_3(inputs: Mapping[str, str], section: Mapping[str, Any], png_pa
         fig = figure_6_3(labels, float(section.get("top_labels_min_confidence", 50)),
                          int(section.get("top_labels", 25)), n_images, simulated)
         save_figure(fig, Path(png_path).with_suffix(""), dpi=dpi)
-    plt.close(fig)
 
 
 def run_pr_curve(sweep_csv, section: Mapping[str, Any], png_path: str, dpi: int, style: str) -> None:
@@ -88,4 +87,3 @@ def run_pr_curve(sweep_csv, section: Mapping[str, Any], png_path: str, dpi: int,
     with plt.style.context(style):
         fig = pr_curve(sweep, chosen)
         save_figure(fig, Path(png_path).with_suffix(""), dpi=dpi)
-    plt.close(fig)

@@ -47,11 +47,6 @@ def run_classes(run_dir: Path) -> list[str]:
     return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["classes"]
 
 
-def save_and_close(fig, stem: PathLike, dpi: int) -> None:
-    save_figure(fig, stem, dpi=dpi)
-    plt.close(fig)
-
-
 def write_learning_curves(
     epochs_csvs: list[PathLike],
     loss_stem: PathLike,
@@ -63,8 +58,8 @@ def write_learning_curves(
     """Figures 7.4 (loss) and 7.5 (accuracy) of the hyperparameter study."""
     epochs = pd.concat([pd.read_csv(path) for path in epochs_csvs], ignore_index=True)
     with plt.style.context(style):
-        save_and_close(figures.learning_curves(epochs, "loss", f"{task}: loss by epoch (Figure 7.4)"), loss_stem, dpi)
-        save_and_close(
+        save_figure(figures.learning_curves(epochs, "loss", f"{task}: loss by epoch (Figure 7.4)"), loss_stem, dpi)
+        save_figure(
             figures.learning_curves(epochs, "accuracy", f"{task}: accuracy by epoch (Figure 7.5)"), accuracy_stem, dpi
         )
 
@@ -87,7 +82,7 @@ def write_confusion(
     per_class.insert(0, "task", task)
     write_csv(per_class, per_class_csv)
     with plt.style.context(style):
-        save_and_close(
+        save_figure(
             figures.confusion_figure(predictions, classes, f"{task}: {run_dir.parent.name}, {run_dir.name}"), stem, dpi
         )
 
@@ -100,10 +95,10 @@ def write_error_sheet(
     predictions = pd.read_csv(run_dir / "predictions.csv", dtype={"label": str, "predicted": str})
     title = f"{task}: misclassified held-out images ({run_dir.parent.name}, {run_dir.name})"
     with plt.style.context(style):
-        save_and_close(figures.error_sheet(predictions, run_classes(run_dir), title), stem, dpi)
+        save_figure(figures.error_sheet(predictions, run_classes(run_dir), title), stem, dpi)
 
 
 def write_tasks_vs_baseline(table_csv: PathLike, stem: PathLike, dpi: int = 150, style: str = "default") -> None:
     table = pd.read_csv(table_csv)
     with plt.style.context(style):
-        save_and_close(figures.tasks_vs_baseline(table, "Fine-tuned classifiers against the 50 % baseline"), stem, dpi)
+        save_figure(figures.tasks_vs_baseline(table, "Fine-tuned classifiers against the 50 % baseline"), stem, dpi)
