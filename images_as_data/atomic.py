@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -67,8 +68,6 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 def save_figure(fig, stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
     """Save a matplotlib figure as ``<stem>.png`` and ``<stem>.pdf``, atomically, then close it
     (rules draw many figures in one process; open figures would pile up in memory)."""
-    import matplotlib.pyplot as plt
-
     written = []
     try:
         for ext in (".png", ".pdf"):
@@ -77,5 +76,9 @@ def save_figure(fig, stem: str | os.PathLike, dpi: int = 150) -> list[Path]:
                 fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=ext[1:])
             written.append(out)
     finally:
-        plt.close(fig)
+        # A figure made through pyplot stays registered there until closed. Looked up, not
+        # imported, so that this module (used by every rule) does not need matplotlib.
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close(fig)
     return written
