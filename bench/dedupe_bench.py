@@ -2,7 +2,7 @@
 
 Not a test. Two sections (``--sections``):
 
-**search**: the near-duplicate search alone (``images_as_data.dedupe.search_near_pairs``)
+**search**: the near-duplicate search alone (``images_as_data.prepare.dedupe.search_near_pairs``)
 on random 64-bit codes with 1% planted near copies (distances 0 to ``d + 2``), for each
 of ``--search-sizes``: multi-index hashing against the search it replaced (``d + 1``
 chunks that must match exactly; kept in this file only) and comparing all pairs.
@@ -17,7 +17,7 @@ methods, not timed), and for each size takes a nested subset: the first ``n`` di
 planted copies, and the planted defects. On the same kept images it then times
 
 - **ours**: decode once per distinct file, perceptual hash + pixel hash, exact/pixel/near
-  matching with multi-index search, clusters (``images_as_data.dedupe.dedupe``; URLs off,
+  matching with multi-index search, clusters (``images_as_data.prepare.dedupe.dedupe``; URLs off,
   since the authors' method does not use them either);
 - **authors**: the book's script as described (Section 6.1): sort files by size, compare
   each image's colour histogram with its next ``--window`` neighbours in that order, and
@@ -46,9 +46,9 @@ from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from images_as_data.dedupe import DedupeSettings, dedupe, search_near_pairs
-from images_as_data.demo_corpus import generate_demo_corpus
-from images_as_data.inventory import KEPT, InventoryRules, build_inventory
+from images_as_data.demo.corpus import generate_demo_corpus
+from images_as_data.prepare.dedupe import DedupeSettings, dedupe, search_near_pairs
+from images_as_data.prepare.inventory import KEPT, InventoryRules, build_inventory
 
 # planted.csv expected_match -> the column reporting its recall
 EXPECTED_MATCHES = {"exact": "exact", "pixel": "pixel", "near": "near", "url": "repost"}

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from images_as_data.autotag.settings import check_autotag_config, fetch_config
-from images_as_data.config import validate_tasks
+from images_as_data.common.config import validate_tasks
 from images_as_data.finetune.grid import (
     SETTING_PATTERN,
     check_finetune_config,
@@ -14,8 +14,8 @@ from images_as_data.finetune.grid import (
     study_task,
     task_setting_ids,
 )
-from images_as_data.replication import FIGURES as REPLICATION_FIGURES
-from images_as_data.replication import SOURCES as REPLICATION_SOURCES
+from images_as_data.replication.report import FIGURES as REPLICATION_FIGURES
+from images_as_data.replication.report import SOURCES as REPLICATION_SOURCES
 
 TASKS = validate_tasks(config)
 RESULTS = "results"

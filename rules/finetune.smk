@@ -121,7 +121,7 @@ rule finetune_table_7_2:
     params:
         settings_by_task={task: finetune_grid_ids() for task in finetune_task_list()},
     script:
-        "../scripts/finetune_table.py"
+        "../scripts/finetune_table_7_2.py"
 
 
 if finetune_study_task():

@@ -70,13 +70,13 @@ rule splits:
         splits=config["splits"],
         seed=config["seed"],
     script:
-        "../scripts/make_splits.py"
+        "../scripts/splits.py"
 
 
 rule table_7_1:
     input:
         splits=split_csvs(),
-        code=package_code("label_figures.py"),
+        code=package_code("labels/figures.py"),
     output:
         csv=report(
             f"{RESULTS}/tables/table_7_1.csv",
@@ -99,7 +99,7 @@ rule table_7_1:
 rule figure_7_1:
     input:
         aggregated=f"{RESULTS}/labels/aggregated.csv",
-        code=package_code("label_figures.py"),
+        code=package_code("labels/figures.py"),
     output:
         png=report(
             f"{RESULTS}/figures/figure_7_1.png",
@@ -125,7 +125,7 @@ rule figure_7_1:
 rule figure_7_2:
     input:
         aggregated=f"{RESULTS}/labels/aggregated.csv",
-        code=package_code("label_figures.py"),
+        code=package_code("labels/figures.py"),
     output:
         png=report(
             f"{RESULTS}/figures/figure_7_2.png",
@@ -154,7 +154,7 @@ rule figure_7_2:
 rule figures_4_2_4_3:
     input:
         manifest=f"{RESULTS}/working/manifest.csv",
-        code=package_code("preprocess_figures.py"),
+        code=package_code("prepare/figures.py"),
     output:
         fig_4_2_png=report(
             f"{RESULTS}/figures/figure_4_2.png",

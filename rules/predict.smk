@@ -19,7 +19,7 @@ rule predict_list_images:
     params:
         source=PREDICT["images"],
     script:
-        "../scripts/predict_list.py"
+        "../scripts/predict_list_images.py"
 
 
 rule predict_new_images:
@@ -45,4 +45,4 @@ rule predict_new_images:
         batch=PREDICT["batch"],
         device=PREDICT["device"],
     script:
-        "../scripts/predict.py"
+        "../scripts/predict_new_images.py"

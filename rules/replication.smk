@@ -5,7 +5,7 @@
 rule toy_networks:
     input:
         reference=config["replication"]["reference"],
-        code=package_code("toy_networks.py"),
+        code=package_code("replication/toy_networks.py"),
     output:
         table_3_1_csv=report(
             f"{RESULTS}/tables/table_3_1.csv",
@@ -56,7 +56,7 @@ rule toy_networks:
 rule table_4_1:
     input:
         reference=config["replication"]["reference"],
-        code=package_code("table_4_1.py"),
+        code=package_code("replication/table_4_1.py"),
     output:
         csv=report(
             f"{RESULTS}/tables/table_4_1.csv",
@@ -79,7 +79,7 @@ rule table_4_1:
 rule replication_report:
     input:
         unpack(replication_report_inputs),
-        code=package_code("replication.py"),
+        code=package_code("replication/report.py"),
     output:
         md=report(
             f"{RESULTS}/report/replication_report.md",

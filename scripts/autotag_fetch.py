@@ -1,12 +1,12 @@
 """Rekognition responses for the sample, through the response cache (rule autotag_fetch, runs locally)."""
 
 from images_as_data.autotag.fetch import run_fetch
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
 
-setup_rule_logging(snakemake)  # noqa: F821
+setup_rule_logging(snakemake)
 run_fetch(
-    snakemake.input.sample,  # noqa: F821
-    snakemake.params.config,  # noqa: F821
-    snakemake.output.estimate,  # noqa: F821
-    snakemake.output.responses,  # noqa: F821
+    snakemake.input.sample,
+    snakemake.params.config,
+    snakemake.output.estimate,
+    snakemake.output.responses,
 )

@@ -1,13 +1,13 @@
 """Precision-recall curve of the autotagger over confidence thresholds (rule autotag_pr_curve)."""
 
 from images_as_data.autotag.figures import run_pr_curve
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
 
-setup_rule_logging(snakemake)  # noqa: F821
+setup_rule_logging(snakemake)
 run_pr_curve(
-    snakemake.input.sweep,  # noqa: F821
-    snakemake.params.autotag,  # noqa: F821
-    snakemake.output.png,  # noqa: F821
-    snakemake.params.dpi,  # noqa: F821
-    snakemake.params.style,  # noqa: F821
+    snakemake.input.sweep,
+    snakemake.params.autotag,
+    snakemake.output.png,
+    snakemake.params.dpi,
+    snakemake.params.style,
 )

@@ -1,11 +1,11 @@
 """Counts and metrics of each comparison by confidence threshold (rule autotag_threshold_sweep)."""
 
 from images_as_data.autotag.compare import run_threshold_sweep
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
 
-setup_rule_logging(snakemake)  # noqa: F821
+setup_rule_logging(snakemake)
 run_threshold_sweep(
-    snakemake.params.autotag,  # noqa: F821
-    dict(snakemake.input.items()),  # noqa: F821
-    snakemake.output.csv,  # noqa: F821
+    snakemake.params.autotag,
+    dict(snakemake.input.items()),
+    snakemake.output.csv,
 )

@@ -3,14 +3,14 @@
 import json
 import time
 
-from images_as_data.demo_corpus import demo_outdir, generate_demo_corpus
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
+from images_as_data.demo.corpus import demo_outdir, generate_demo_corpus
 
-logger = setup_rule_logging(snakemake)  # noqa: F821 (injected by Snakemake)
-params = snakemake.params  # noqa: F821
+logger = setup_rule_logging(snakemake)
+params = snakemake.params
 started = time.perf_counter()
 summary = generate_demo_corpus(
-    demo_outdir(snakemake.output),  # noqa: F821
+    demo_outdir(snakemake.output),
     n_images=params.n_images,
     seed=params.seed,
     labelled_fraction=params.labelled_fraction,

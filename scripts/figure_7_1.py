@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from images_as_data.label_figures import write_figure_7_1
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
+from images_as_data.labels.figures import write_figure_7_1
 
-setup_rule_logging(snakemake)  # noqa: F821
+setup_rule_logging(snakemake)
 write_figure_7_1(
-    aggregated_path=snakemake.input.aggregated,  # noqa: F821
-    out_stem=Path(snakemake.output.png).with_suffix(""),  # noqa: F821
-    emotions=snakemake.params.emotions,  # noqa: F821
-    dpi=snakemake.params.dpi,  # noqa: F821
-    style=snakemake.params.style,  # noqa: F821
+    aggregated_path=snakemake.input.aggregated,
+    out_stem=Path(snakemake.output.png).with_suffix(""),
+    emotions=snakemake.params.emotions,
+    dpi=snakemake.params.dpi,
+    style=snakemake.params.style,
 )

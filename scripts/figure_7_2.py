@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-from images_as_data.label_figures import write_figure_7_2
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
+from images_as_data.labels.figures import write_figure_7_2
 
-setup_rule_logging(snakemake)  # noqa: F821
+setup_rule_logging(snakemake)
 write_figure_7_2(
-    aggregated_path=snakemake.input.aggregated,  # noqa: F821
-    out_stem=Path(snakemake.output.png).with_suffix(""),  # noqa: F821
-    emotions=snakemake.params.emotions,  # noqa: F821
-    min_score=snakemake.params.min_score,  # noqa: F821
-    min_gap=snakemake.params.min_gap,  # noqa: F821
-    score_range=snakemake.params.score_range,  # noqa: F821
-    dpi=snakemake.params.dpi,  # noqa: F821
-    style=snakemake.params.style,  # noqa: F821
+    aggregated_path=snakemake.input.aggregated,
+    out_stem=Path(snakemake.output.png).with_suffix(""),
+    emotions=snakemake.params.emotions,
+    min_score=snakemake.params.min_score,
+    min_gap=snakemake.params.min_gap,
+    score_range=snakemake.params.score_range,
+    dpi=snakemake.params.dpi,
+    style=snakemake.params.style,
 )

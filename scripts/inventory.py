@@ -1,13 +1,13 @@
 """Inventory of the raw corpus: kept/excluded with a reason for every file (rule inventory)."""
 
-from images_as_data.inventory import InventoryRules, write_inventory
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
+from images_as_data.prepare.inventory import InventoryRules, write_inventory
 
-setup_rule_logging(snakemake)  # noqa: F821
+setup_rule_logging(snakemake)
 write_inventory(
-    images_root=snakemake.input.images,  # noqa: F821
-    output_csv=snakemake.output.inventory,  # noqa: F821
-    rules=InventoryRules(**snakemake.params.rules),  # noqa: F821
-    workers=snakemake.threads,  # noqa: F821
-    progress_every=snakemake.params.progress_every,  # noqa: F821
+    images_root=snakemake.input.images,
+    output_csv=snakemake.output.inventory,
+    rules=InventoryRules(**snakemake.params.rules),
+    workers=snakemake.threads,
+    progress_every=snakemake.params.progress_every,
 )

@@ -1,9 +1,8 @@
 """Rule replication_report: every number of the book beside this run's, with a verdict."""
 
-from images_as_data.replication import write_replication_report
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
+from images_as_data.replication.report import write_replication_report
 
-snakemake = globals()["snakemake"]  # injected by the rule's script: directive
 setup_rule_logging(snakemake)
 # Named inputs are the tables and figures this config produces; the rest are reported missing.
 produced = {name: paths for name, paths in snakemake.input.items() if name != "reference"}

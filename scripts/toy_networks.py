@@ -1,9 +1,8 @@
 """Rule toy_networks: Table 3.1, the Figure 3.1 linear model, the Figure 3.2/3.4 networks, Figures 3.1 and 3.3."""
 
-from images_as_data.runlog import setup_rule_logging
-from images_as_data.toy_networks import ToyOutputs, run_toy_networks
+from images_as_data.common.runlog import setup_rule_logging
+from images_as_data.replication.toy_networks import ToyOutputs, run_toy_networks
 
-snakemake = globals()["snakemake"]  # injected by the rule's script: directive
 setup_rule_logging(snakemake)
 out = snakemake.output
 run_toy_networks(

@@ -1,14 +1,14 @@
 """Upright RGB working PNGs of the cluster roots, shorter side fixed (rule working_images)."""
 
-from images_as_data.runlog import setup_rule_logging
-from images_as_data.working_images import WorkingSettings, write_working_images
+from images_as_data.common.runlog import setup_rule_logging
+from images_as_data.prepare.resize import WorkingSettings, write_working_images
 
-setup_rule_logging(snakemake)  # noqa: F821
+setup_rule_logging(snakemake)
 write_working_images(
-    inventory_csv=snakemake.input.inventory,  # noqa: F821
-    clusters_csv=snakemake.input.clusters,  # noqa: F821
-    images_dir=snakemake.output.images,  # noqa: F821
-    manifest_csv=snakemake.output.manifest,  # noqa: F821
-    settings=WorkingSettings(**snakemake.params.settings),  # noqa: F821
-    threads=snakemake.threads,  # noqa: F821
+    inventory_csv=snakemake.input.inventory,
+    clusters_csv=snakemake.input.clusters,
+    images_dir=snakemake.output.images,
+    manifest_csv=snakemake.output.manifest,
+    settings=WorkingSettings(**snakemake.params.settings),
+    threads=snakemake.threads,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from images_as_data.annotations import AnnotationError, aggregate_annotation_files
+from images_as_data.labels.annotations import AnnotationError, aggregate_annotation_files
 
 EMOTIONS = ["fear", "anger"]
 BINARY = ["protest", "legend"]

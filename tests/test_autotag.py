@@ -22,14 +22,14 @@ from images_as_data.autotag.compare import (
     AutotagOutput,
     Comparison,
     binary_metrics,
+    compare_with_finetuned,
     comparison_markdown,
     comparison_table,
-    compare_with_finetuned,
     read_finetuned_predictions,
     threshold_sweep,
 )
-from images_as_data.autotag.figures import figure_6_3, label_frequencies, pr_curve
 from images_as_data.autotag.fetch import run_fetch
+from images_as_data.autotag.figures import figure_6_3, label_frequencies, pr_curve
 from images_as_data.autotag.images import prepare_image
 from images_as_data.autotag.sample import select_sample
 from images_as_data.autotag.settings import ImageLimits, check_autotag_config, fetch_config, fetch_settings
@@ -39,7 +39,7 @@ from images_as_data.autotag.simulated import (
     simulate_recognize_celebrities,
 )
 from images_as_data.autotag.tidy import tidy_celebrities, tidy_labels, tidy_requests
-from images_as_data.config import ConfigError
+from images_as_data.common.config import ConfigError
 
 from .conftest import REPO
 

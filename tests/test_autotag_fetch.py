@@ -26,7 +26,7 @@ from images_as_data.autotag.recorded import main as import_recorded_cli
 from images_as_data.autotag.recorded import recorded_celebrities, recorded_detect_labels
 from images_as_data.autotag.settings import ClientSettings, fetch_settings
 from images_as_data.autotag.tidy import run_tidy, tidy_celebrities, tidy_labels
-from images_as_data.runlog import setup_rule_logging
+from images_as_data.common.runlog import setup_rule_logging
 
 from .test_autotag import default_config, tiny_sample
 

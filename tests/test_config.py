@@ -9,7 +9,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from images_as_data.config import ConfigError, validate_tasks
+from images_as_data.common.config import ConfigError, validate_tasks
 
 from .conftest import REPO
 

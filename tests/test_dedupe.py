@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageEnhance
 
-from images_as_data.dedupe import (
+from images_as_data.prepare.dedupe import (
     CLUSTER_COLUMNS,
     EDGE_COLUMNS,
     HASH_COLUMNS,
@@ -28,7 +28,7 @@ from images_as_data.dedupe import (
     search_near_pairs,
     write_dedupe,
 )
-from images_as_data.inventory import InventoryRules, build_inventory, write_inventory
+from images_as_data.prepare.inventory import InventoryRules, build_inventory, write_inventory
 
 RULES = InventoryRules(min_bytes=500, max_pixels=10_000_000, min_side=16)
 
@@ -142,7 +142,7 @@ def test_heavy_duplicates_are_expanded_directly():
 
 def test_crowded_buckets_and_small_batches(monkeypatch):
     """Codes sharing most chunk values, searched in tiny batches and by binary search."""
-    import images_as_data.dedupe as dedupe_module
+    import images_as_data.prepare.dedupe as dedupe_module
 
     rng = np.random.default_rng(6)
     bits = rng.random((600, 64)) < 0.5
@@ -416,8 +416,8 @@ PLANTED_REASONS = {
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    from images_as_data.demo_corpus import generate_demo_corpus
-    from images_as_data.inventory import reason_category
+    from images_as_data.demo.corpus import generate_demo_corpus
+    from images_as_data.prepare.inventory import reason_category
 
     outdir = tmp_path_factory.mktemp("demo")
     generate_demo_corpus(

@@ -18,6 +18,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from images_as_data.demo.annotation import ANNOTATION_COLUMNS, emotion_label_counts
+from images_as_data.demo.corpus import (
+    METADATA_COLUMNS,
+    PLANTED_COLUMNS,
+    annotate_plans,
+    demo_layout,
+    demo_outdir,
+    generate_demo_corpus,
+    plan_corpus,
+)
 from images_as_data.demo.people import LEADER_NAMES
 from images_as_data.demo.plan import DATE_FOLDERS, LEGEND_CATEGORIES
 from images_as_data.demo.planted import (
@@ -26,15 +35,6 @@ from images_as_data.demo.planted import (
     DEFECT_COUNTS,
     MAX_PIXELS,
     MIN_SIDE,
-)
-from images_as_data.demo_corpus import (
-    METADATA_COLUMNS,
-    PLANTED_COLUMNS,
-    annotate_plans,
-    demo_layout,
-    demo_outdir,
-    generate_demo_corpus,
-    plan_corpus,
 )
 
 SIZE_RANGE = (150, 300)

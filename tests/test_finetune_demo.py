@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from images_as_data.demo_corpus import generate_demo_corpus
+from images_as_data.demo.corpus import generate_demo_corpus
 from images_as_data.finetune.data import build_store
 from images_as_data.finetune.grid import Setting
 from images_as_data.finetune.train import TrainOptions, fine_tune

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from images_as_data.config import validate_tasks
+from images_as_data.common.config import validate_tasks
 from images_as_data.finetune.grid import check_finetune_config, task_setting_ids
 from images_as_data.finetune.metrics import classification_metrics
 from images_as_data.finetune.reporting import (

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from images_as_data.inventory import (
+from images_as_data.prepare.inventory import (
     INVENTORY_COLUMNS,
     InventoryRules,
     build_inventory,

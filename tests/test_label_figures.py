@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from images_as_data.label_figures import (
+from images_as_data.labels.figures import (
     cooccurrence,
     emotion_label_counts,
     emotions_per_image,
@@ -16,7 +16,7 @@ from images_as_data.label_figures import (
     write_figure_7_2,
     write_table_7_1,
 )
-from images_as_data.preprocess_figures import pick_example_image, write_figures_4_2_4_3
+from images_as_data.prepare.figures import pick_example_image, write_figures_4_2_4_3
 
 EMOTIONS = ["fear", "anger", "sadness"]
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from images_as_data.labels import (
+from images_as_data.labels.tasks import (
     LABEL_COLUMNS,
     LabelError,
     build_task_labels,

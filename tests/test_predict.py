@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from images_as_data.finetune.data import build_store
+from images_as_data.finetune.model import build_model
 from images_as_data.finetune.pipeline import train_and_save, write_new_image_list, write_predictions
 from images_as_data.finetune.predict import images_in_folder, label_images, list_new_images, unlabelled_images
 from images_as_data.finetune.synthetic import write_shape_task
-from images_as_data.finetune.model import build_model
 
 STORE, CROP = 40, 32
 

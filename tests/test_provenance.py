@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy
 import pytest
 
-from images_as_data import provenance
-from images_as_data.provenance import (
+from images_as_data.common import provenance
+from images_as_data.common.provenance import (
     NOT_INSTALLED,
     UNKNOWN,
     canonical_json,

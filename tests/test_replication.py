@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from images_as_data.replication import (
+from images_as_data.replication.report import (
     DEMO_DATA,
     DIFFERS,
     MATCHES,

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from images_as_data.splits import SplitError, make_splits, split_targets, write_splits
+from images_as_data.labels.splits import SplitError, make_splits, split_targets, write_splits
 
 TRAIN_VAL = {"scheme": "train_val", "train_fraction": 0.8, "val_fraction": 0.2, "test_fraction": 0.0, "balance": True}
 TRAIN_VAL_TEST = {**TRAIN_VAL, "scheme": "train_val_test", "val_fraction": 0.1, "test_fraction": 0.1}

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from images_as_data.replication import load_book_reference
-from images_as_data.toy_networks import (
+from images_as_data.replication.report import load_book_reference
+from images_as_data.replication.toy_networks import (
     LINEAR_VARIANTS,
     ConvNetwork,
     DenseNetwork,

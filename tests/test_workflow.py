@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from images_as_data.inventory import SNAKEMAKE_MARKER, reason_category
+from images_as_data.prepare.inventory import SNAKEMAKE_MARKER, reason_category
 
 pytestmark = pytest.mark.slow
 

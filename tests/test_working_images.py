@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from images_as_data.working_images import (
+from images_as_data.prepare.resize import (
     MANIFEST_COLUMNS,
     WorkingSettings,
     build_working_images,

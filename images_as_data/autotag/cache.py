@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from images_as_data.atomic import write_text
 from images_as_data.autotag import API_OPERATIONS
+from images_as_data.common.atomic import write_text
 
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
 
-from images_as_data.atomic import write_csv, write_text
 from images_as_data.autotag.sample import as_yes
+from images_as_data.common.atomic import write_csv, write_text
 
 log = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from images_as_data.atomic import write_csv, write_text
 from images_as_data.autotag import API_OPERATIONS
 from images_as_data.autotag.backends import Backend, make_backend
 from images_as_data.autotag.cache import ResponseCache, make_record
 from images_as_data.autotag.images import prepare_image
 from images_as_data.autotag.settings import FetchSettings, fetch_settings
 from images_as_data.autotag.simulated import scene_truth_from_sample
+from images_as_data.common.atomic import write_csv, write_text
 
 log = logging.getLogger(__name__)
 

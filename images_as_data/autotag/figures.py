@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from images_as_data.atomic import save_figure  # noqa: E402
-from images_as_data.autotag.compare import comparisons_from_config  # noqa: E402
-from images_as_data.autotag.sample import as_yes  # noqa: E402
+from images_as_data.autotag.compare import comparisons_from_config
+from images_as_data.autotag.sample import as_yes
+from images_as_data.common.atomic import save_figure
+from images_as_data.common.plotting import plt
 
 SIMULATED_SUBTITLE = "simulated responses (demo corpus), not Amazon Rekognition output"
 

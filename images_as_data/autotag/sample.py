@@ -6,8 +6,8 @@ import logging
 
 import pandas as pd
 
-from images_as_data.atomic import write_csv
-from images_as_data.config import ConfigError
+from images_as_data.common.atomic import write_csv
+from images_as_data.common.config import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from images_as_data.autotag import API_OPERATIONS
-from images_as_data.config import ConfigError
+from images_as_data.common.config import ConfigError
 
 BACKENDS = ("aws", "replay", "simulated")
 

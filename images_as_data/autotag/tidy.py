@@ -6,8 +6,8 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from images_as_data.atomic import write_csv
 from images_as_data.autotag.fetch import read_records
+from images_as_data.common.atomic import write_csv
 
 LABEL_COLUMNS = ["image_id", "label", "confidence", "parents", "n_instances", "model_version", "simulated"]
 CELEBRITY_COLUMNS = [

@@ -1,4 +1,4 @@
-"""Building blocks of the synthetic demo corpus (entry point: `images_as_data.demo_corpus`).
+"""Building blocks of the synthetic demo corpus (entry point: `images_as_data.demo.corpus`).
 
 - `drawing`: colours, fonts and pixel-level helpers shared by every scene.
 - `people`: the synthetic cast (John Legend's stand-in, six world leaders, other people).

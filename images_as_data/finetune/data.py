@@ -19,8 +19,8 @@ from PIL import Image, ImageOps
 from torchvision.ops import roi_align
 from torchvision.transforms.v2 import functional as TF
 
-from ..atomic import atomic_path
-from ..hashing import file_sha256
+from ..common.atomic import atomic_path
+from ..common.hashing import file_sha256
 
 SPLITS = ("train", "val", "test")
 SPLIT_COLUMNS = ("image_id", "path", "label", "split")

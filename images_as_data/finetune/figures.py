@@ -3,19 +3,16 @@ contact sheets of misclassified images (book Section 4.5) and tasks against the 
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from PIL import Image, ImageOps
+from sklearn.metrics import ConfusionMatrixDisplay
 
-matplotlib.use("Agg")
+from images_as_data.common.plotting import plt
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from PIL import Image, ImageOps  # noqa: E402
-from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
-
-from .metrics import is_binary  # noqa: E402
+from .metrics import is_binary
 
 CURVE_LABELS = {"loss": "cross-entropy loss (log scale)", "accuracy": "accuracy"}
 

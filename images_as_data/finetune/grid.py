@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..config import ConfigError
+from ..common.config import ConfigError
 
 SETTING_PATTERN = r"lr[0-9.e+-]+_m[0-9.e+-]+_b[0-9]+"
 

@@ -14,7 +14,7 @@ import os
 import pandas as pd
 import torch
 
-from ..atomic import atomic_path, write_csv, write_text
+from ..common.atomic import atomic_path, write_csv, write_text
 from .data import TensorStore, build_store
 from .grid import Setting
 from .model import fetch_imagenet_weights

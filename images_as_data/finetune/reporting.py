@@ -10,15 +10,12 @@ import json
 import os
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
+from images_as_data.common.plotting import plt
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from ..atomic import save_figure, write_csv, write_text  # noqa: E402
-from . import figures  # noqa: E402
+from ..common.atomic import save_figure, write_csv, write_text
+from . import figures
 from .tables import (
     chosen_run_dir,
     markdown,
@@ -26,7 +23,7 @@ from .tables import (
     read_summaries,
     readable_table_7_2,
     table_7_2,
-)  # noqa: E402
+)
 
 PathLike = str | os.PathLike
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from images_as_data.atomic import write_csv
-from images_as_data.inventory import image_id_problem
+from images_as_data.common.atomic import write_csv
+from images_as_data.common.image_ids import image_id_problem
+from images_as_data.common.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,6 @@ class AnnotationError(ValueError):
 def sheet_row(index: int) -> int:
     """Row number a spreadsheet user sees for a 0-based data row (the header is row 1)."""
     return index + 2
-
-
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a workflow CSV with every value as text (empty cells stay empty strings)."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _read_sheet(path: Path) -> pd.DataFrame:

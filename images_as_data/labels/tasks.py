@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from images_as_data.annotations import read_table
-from images_as_data.atomic import write_csv
-from images_as_data.hashing import file_sha256
+from images_as_data.common.atomic import write_csv
+from images_as_data.common.hashing import file_sha256
+from images_as_data.common.tables import read_table
 
 log = logging.getLogger(__name__)
 

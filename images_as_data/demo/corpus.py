@@ -29,10 +29,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from .atomic import atomic_dir, write_csv
-from .demo import drawing as dr
-from .demo import encoding as enc
-from .demo.annotation import (
+from ..common.atomic import atomic_dir, write_csv
+from . import drawing as dr
+from . import encoding as enc
+from .annotation import (
     ANNOTATION_COLUMNS,
     LEGEND_LOOKALIKES,
     Annotator,
@@ -44,8 +44,8 @@ from .demo.annotation import (
     make_annotators,
     pick_annotators,
 )
-from .demo.people import LEADERS, LEGEND, OTHERS
-from .demo.plan import (
+from .people import LEADERS, LEGEND, OTHERS
+from .plan import (
     STREAM_ANNOTATE,
     STREAM_COPY,
     STREAM_CORPUS,
@@ -62,7 +62,7 @@ from .demo.plan import (
     stream,
     with_format,
 )
-from .demo.planted import (
+from .planted import (
     ALWAYS_ANNOTATED_DEFECTS,
     EXPECTED_OUTCOME,
     KEPT_BYTES_FLOOR,
@@ -76,8 +76,8 @@ from .demo.planted import (
     plan_copies,
     plan_defects,
 )
-from .demo.render import DistinctHashes, canvas_size, draw_distinct, resize_to
-from .demo.scenes import render_face_crop, render_headshot
+from .render import DistinctHashes, canvas_size, draw_distinct, resize_to
+from .scenes import render_face_crop, render_headshot
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Mapping
 import pandas as pd
 import yaml
 
-from images_as_data.atomic import write_csv, write_text
+from images_as_data.common.atomic import write_csv, write_text
 
 PathOrPaths = str | os.PathLike | list | tuple | None  # an input: one file, several, or none
 

@@ -21,17 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from images_as_data.atomic import save_figure, write_csv, write_text  # noqa: E402
-from images_as_data.replication import load_book_reference  # noqa: E402
+from images_as_data.common.atomic import save_figure, write_csv, write_text
+from images_as_data.common.plotting import plt
+from images_as_data.replication.report import load_book_reference
 
 PREDICTORS = ["white_pct", "college_pct", "median_income_100usd"]
 TARGET = "vote_share"

@@ -6,17 +6,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import torch
+from PIL import Image
+from torchvision.transforms import v2
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-from PIL import Image  # noqa: E402
-from torchvision.transforms import v2  # noqa: E402
-
-from images_as_data.annotations import read_table  # noqa: E402
-from images_as_data.atomic import save_figure  # noqa: E402
+from images_as_data.common.atomic import save_figure
+from images_as_data.common.plotting import plt
+from images_as_data.common.tables import read_table
 
 MODEL_SIZE = 224  # input side of ResNet-18 (book Section 4.2)
 RESIZE_SIDE = 256  # the book's validation transform: Resize(256), then CenterCrop(224)

@@ -29,8 +29,9 @@ from pathlib import Path
 import pandas as pd
 from PIL import ExifTags, Image, ImageOps
 
-from .atomic import atomic_dir, atomic_path, write_csv
-from .inventory import parallel_map, read_inventory
+from ..common.atomic import atomic_dir, atomic_path, write_csv
+from ..common.parallel import parallel_map
+from .inventory import read_inventory
 
 logger = logging.getLogger(__name__)
 

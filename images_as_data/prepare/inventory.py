@@ -15,7 +15,6 @@ Every reason starts with one of the ``REASON_*`` phrases below, so downstream co
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import logging
 import os
@@ -24,13 +23,15 @@ import warnings
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Iterator
 
 import pandas as pd
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from .atomic import write_csv
-from .hashing import file_sha256
+from ..common.atomic import write_csv
+from ..common.hashing import file_sha256
+from ..common.image_ids import image_id_problem, printable_id
+from ..common.parallel import parallel_map
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ REASON_CATEGORIES = {
     REASON_TOO_FEW_PIXELS: "too few pixels",
 }
 
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -81,33 +80,6 @@ class InventoryRules:
     min_bytes: int = 5000
     max_pixels: int = 40_000_000
     min_side: int = 32
-
-
-def image_id_problem(image_id: str) -> str | None:
-    """Return why ``image_id`` is not a usable id (relative POSIX path), or None if it is."""
-    if not image_id:
-        return "empty"
-    try:
-        image_id.encode("utf-8")
-    except UnicodeEncodeError:
-        return "the file name is not valid UTF-8"
-    if "\\" in image_id:
-        return "contains a backslash"
-    if any(ord(char) < 32 or ord(char) == 127 for char in image_id):
-        return "contains a control character (e.g. a newline or tab)"
-    if image_id.startswith("/"):
-        return "is an absolute path"
-    parts = image_id.split("/")
-    if any(part in ("..", ".", "") for part in parts):
-        return "contains '.', '..' or empty path components"
-    if any(part != part.strip() for part in parts):
-        return "a path component begins or ends with whitespace"
-    return None
-
-
-def printable_id(image_id: str) -> str:
-    """Make an id writable to a UTF-8 CSV: undecodable bytes become ``\\xNN`` escapes."""
-    return image_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 # Snakemake's bookkeeping file in a directory() output (the generated demo folder): not data.
@@ -220,38 +192,6 @@ def _check_image(path: Path, rules: InventoryRules, row: dict) -> str | None:
     if shorter < rules.min_side:
         return f"{REASON_TOO_FEW_PIXELS} (shorter side {shorter} < {rules.min_side})"
     return None
-
-
-def parallel_map(
-    function: Callable[[T], R],
-    items: Sequence[T],
-    workers: int,
-    *,
-    progress_every: int = 500,
-    label: str = "files",
-) -> list[R]:
-    """``[function(item) for item in items]`` over ``workers`` processes, in order, logging progress.
-
-    ``function`` must be picklable (a module-level function or a ``functools.partial`` of one).
-    """
-    total = len(items)
-    if workers <= 1 or total < 2:
-        results_iter: Iterable[R] = map(function, items)
-        executor = None
-    else:
-        executor = concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, total))
-        chunksize = max(1, min(64, total // (workers * 8)))
-        results_iter = executor.map(function, items, chunksize=chunksize)
-    results = []
-    try:
-        for done, result in enumerate(results_iter, start=1):
-            results.append(result)
-            if done % progress_every == 0 or done == total:
-                logger.info("%s: %d / %d done", label, done, total)
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
-    return results
 
 
 def build_inventory(

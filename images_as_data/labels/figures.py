@@ -6,17 +6,14 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from images_as_data.annotations import read_table  # noqa: E402
-from images_as_data.atomic import save_figure, write_csv, write_text  # noqa: E402
-from images_as_data.labels import NEGATIVE, POSITIVE, emotion_label  # noqa: E402
-from images_as_data.splits import SPLIT_ORDER  # noqa: E402
+from images_as_data.common.atomic import save_figure, write_csv, write_text
+from images_as_data.common.plotting import plt
+from images_as_data.common.tables import read_table
+from images_as_data.labels.splits import SPLIT_ORDER
+from images_as_data.labels.tasks import NEGATIVE, POSITIVE, emotion_label
 
 TOTAL = "total"
 TABLE_COLUMNS = ["task", "class", "split", "n"]

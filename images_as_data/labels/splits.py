@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from images_as_data.annotations import read_table
-from images_as_data.atomic import atomic_dir, write_csv
+from images_as_data.common.atomic import atomic_dir, write_csv
+from images_as_data.common.tables import read_table
 
 log = logging.getLogger(__name__)
 

@@ -33,9 +33,10 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .atomic import write_csv
-from .inventory import KEPT, parallel_map, read_inventory
-from .working_images import open_rgb
+from ..common.atomic import write_csv
+from ..common.parallel import parallel_map
+from .inventory import KEPT, read_inventory
+from .resize import open_rgb
 
 logger = logging.getLogger(__name__)
 
