@@ -14,15 +14,11 @@ localrules:
     autotag_fetch,
 
 
-wildcard_constraints:
-    autotag_table="table_6_1|table_6_2",
-
-
 rule autotag_sample:
     input:
-        inventory=f"{RESULTS}/inventory/inventory.csv",
-        clusters=f"{RESULTS}/dedupe/clusters.csv",
-        aggregated=f"{RESULTS}/labels/aggregated.csv",
+        inventory=rules.inventory.output.inventory,
+        clusters=rules.dedupe.output.clusters,
+        aggregated=rules.aggregate_annotations.output.aggregated,
         metadata=metadata_csv(),
     output:
         sample=f"{AUTOTAG_DIR}/sample.csv",
@@ -43,7 +39,7 @@ rule autotag_sample:
 
 rule autotag_fetch:
     input:
-        sample=f"{AUTOTAG_DIR}/sample.csv",
+        sample=rules.autotag_sample.output.sample,
     output:
         estimate=f"{AUTOTAG_DIR}/estimate.csv",
         responses=f"{AUTOTAG_DIR}/responses.jsonl",
@@ -65,7 +61,7 @@ rule autotag_fetch:
 
 rule autotag_tidy:
     input:
-        responses=f"{AUTOTAG_DIR}/responses.jsonl",
+        responses=rules.autotag_fetch.output.responses,
     output:
         labels=f"{AUTOTAG_DIR}/labels.csv",
         celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
@@ -84,10 +80,10 @@ rule autotag_tidy:
 
 rule autotag_table:
     input:
-        sample=f"{AUTOTAG_DIR}/sample.csv",
-        labels=f"{AUTOTAG_DIR}/labels.csv",
-        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
-        requests=f"{AUTOTAG_DIR}/requests.csv",
+        sample=rules.autotag_sample.output.sample,
+        labels=rules.autotag_tidy.output.labels,
+        celebrities=rules.autotag_tidy.output.celebrities,
+        requests=rules.autotag_tidy.output.requests,
         code=package_code("autotag/compare.py"),
     output:
         csv=report(
@@ -112,10 +108,10 @@ rule autotag_table:
 
 rule autotag_threshold_sweep:
     input:
-        sample=f"{AUTOTAG_DIR}/sample.csv",
-        labels=f"{AUTOTAG_DIR}/labels.csv",
-        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
-        requests=f"{AUTOTAG_DIR}/requests.csv",
+        sample=rules.autotag_sample.output.sample,
+        labels=rules.autotag_tidy.output.labels,
+        celebrities=rules.autotag_tidy.output.celebrities,
+        requests=rules.autotag_tidy.output.requests,
         code=package_code("autotag/compare.py"),
     output:
         csv=report(
@@ -139,15 +135,10 @@ rule autotag_threshold_sweep:
 
 rule autotag_pr_curve:
     input:
-        sweep=f"{RESULTS}/tables/autotag_threshold_sweep.csv",
+        sweep=rules.autotag_threshold_sweep.output.csv,
         code=package_code("autotag/figures.py"),
     output:
-        png=report(
-            f"{RESULTS}/figures/autotag_pr_curve.png",
-            caption="../report/autotag_pr_curve.rst",
-            category="Autotagger",
-        ),
-        pdf=f"{RESULTS}/figures/autotag_pr_curve.pdf",
+        **figure_outputs("autotag_pr_curve", "Autotagger"),
     log:
         f"{LOGS}/autotag/pr_curve.log",
     conda:
@@ -165,17 +156,12 @@ rule autotag_pr_curve:
 
 rule autotag_figure_6_3:
     input:
-        labels=f"{AUTOTAG_DIR}/labels.csv",
-        requests=f"{AUTOTAG_DIR}/requests.csv",
-        sample=f"{AUTOTAG_DIR}/sample.csv",
+        labels=rules.autotag_tidy.output.labels,
+        requests=rules.autotag_tidy.output.requests,
+        sample=rules.autotag_sample.output.sample,
         code=package_code("autotag/figures.py"),
     output:
-        png=report(
-            f"{RESULTS}/figures/figure_6_3.png",
-            caption="../report/figure_6_3.rst",
-            category="Autotagger",
-        ),
-        pdf=f"{RESULTS}/figures/figure_6_3.pdf",
+        **figure_outputs("figure_6_3", "Autotagger"),
     log:
         f"{LOGS}/autotag/figure_6_3.log",
     conda:
@@ -194,10 +180,10 @@ rule autotag_figure_6_3:
 rule autotag_vs_finetuned:
     input:
         unpack(autotag_finetuned_inputs),
-        sample=f"{AUTOTAG_DIR}/sample.csv",
-        labels=f"{AUTOTAG_DIR}/labels.csv",
-        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
-        requests=f"{AUTOTAG_DIR}/requests.csv",
+        sample=rules.autotag_sample.output.sample,
+        labels=rules.autotag_tidy.output.labels,
+        celebrities=rules.autotag_tidy.output.celebrities,
+        requests=rules.autotag_tidy.output.requests,
         code=package_code("autotag/compare.py"),
     output:
         csv=report(

@@ -25,8 +25,13 @@ BENCH = f"{RESULTS}/benchmarks"
 PACKAGE_DIR = Path(str(workflow.current_basedir)).parent / "images_as_data"
 
 
+# Every wildcard of the workflow, constrained in one place.
 wildcard_constraints:
     task="|".join(TASKS) if TASKS else "[A-Za-z][A-Za-z0-9_]*",
+    setting=SETTING_PATTERN,
+    seed=r"\d+",
+    autotag_table="table_6_1|table_6_2",
+    table="[A-Za-z0-9_]+",
 
 
 def package_code(*modules):
@@ -35,6 +40,20 @@ def package_code(*modules):
     no others. Paths are relative to the working directory, which need not be the workflow's.
     """
     return [os.path.relpath(PACKAGE_DIR / module) for module in modules]
+
+
+def figure_outputs(stem, category, caption=None, key="", subcategory=None):
+    """Output entries of one figure: `<stem>.png`, shown with its caption in the HTML report
+    (`snakemake --report`), and `<stem>.pdf`. The caption is report/<caption or stem>.rst. Keys
+    are `png`/`pdf`, or `<key>_png`/`<key>_pdf` for rules that draw several figures."""
+    prefix = f"{key}_" if key else ""
+    png = report(
+        f"{RESULTS}/figures/{stem}.png",
+        caption=f"../report/{caption or stem}.rst",
+        category=category,
+        **({"subcategory": subcategory} if subcategory else {}),
+    )
+    return {f"{prefix}png": png, f"{prefix}pdf": f"{RESULTS}/figures/{stem}.pdf"}
 
 
 def figure_settings():
@@ -104,7 +123,7 @@ def task_folders(wildcards):
 
 
 def split_csvs():
-    return expand(f"{RESULTS}/splits/{{task}}.csv", task=TASKS)
+    return expand(rules.splits.output.csv, task=TASKS)
 
 
 def annotation_binary_columns():
@@ -124,12 +143,12 @@ def task_corpus_inputs(wildcards):
     if spec["type"] not in ("binary", "emotion"):
         return {}
     inputs = {
-        "aggregated": f"{RESULTS}/labels/aggregated.csv",
-        "manifest": f"{RESULTS}/working/manifest.csv",
+        "aggregated": rules.aggregate_annotations.output.aggregated,
+        "manifest": rules.working_images.output.manifest,
     }
     if spec.get("external"):
-        inputs["inventory"] = f"{RESULTS}/inventory/inventory.csv"
-        inputs["clusters"] = f"{RESULTS}/dedupe/clusters.csv"
+        inputs["inventory"] = rules.inventory.output.inventory
+        inputs["clusters"] = rules.dedupe.output.clusters
     return inputs
 
 
@@ -289,8 +308,8 @@ def predict_image_sources():
     """Default: the working manifest and the annotated clusters; else the configured folder or list."""
     if PREDICT["images"] is None:
         return {
-            "manifest": f"{RESULTS}/working/manifest.csv",
-            "aggregated": f"{RESULTS}/labels/aggregated.csv",
+            "manifest": rules.working_images.output.manifest,
+            "aggregated": rules.aggregate_annotations.output.aggregated,
         }
     return {"source": PREDICT["images"]}
 
@@ -340,7 +359,7 @@ def autotag_finetuned_inputs(wildcards):
         AUTOTAG[c].get("task") for c in ("label_comparison", "celebrity_comparison")
     }
     if fine_tunes_in_this_workflow() and compared & set(finetune_task_list()):
-        return {"table_7_2": f"{RESULTS}/tables/table_7_2.csv"}
+        return {"table_7_2": rules.finetune_table_7_2.output.csv}
     return {}
 
 

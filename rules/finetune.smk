@@ -7,11 +7,6 @@ FINETUNE_RUN = f"{FINETUNE_DIR}/{{task}}/{{setting}}/seed{{seed}}"
 check_finetune_config(config, TASKS)
 
 
-wildcard_constraints:
-    setting=SETTING_PATTERN,
-    seed=r"\d+",
-
-
 if finetune_uses_imagenet():
 
     rule fetch_weights:
@@ -36,7 +31,7 @@ if finetune_uses_imagenet():
 
 rule finetune_store:
     input:
-        split=f"{RESULTS}/splits/{{task}}.csv",
+        split=rules.splits.output.csv,
     output:
         store=f"{FINETUNE_DIR}/{{task}}/store.pt",
     log:
@@ -57,7 +52,7 @@ rule finetune_store:
 
 rule finetune_run:
     input:
-        store=f"{FINETUNE_DIR}/{{task}}/store.pt",
+        store=rules.finetune_store.output.store,
         weights=finetune_weights_file(),
     output:
         epochs=f"{FINETUNE_RUN}/epochs.csv",
@@ -101,7 +96,7 @@ rule finetune_grid_runs:
 
 rule finetune_table_7_2:
     input:
-        runs=f"{RESULTS}/tables/grid_runs.csv",
+        runs=rules.finetune_grid_runs.output.csv,
         code=package_code("finetune/reporting.py", "finetune/tables.py"),
     output:
         csv=report(
@@ -131,18 +126,8 @@ if finetune_study_task():
             epochs=finetune_study_epochs(),
             code=package_code("finetune/reporting.py", "finetune/figures.py"),
         output:
-            loss=report(
-                f"{RESULTS}/figures/figure_7_4.png",
-                caption="../report/figure_7_4.rst",
-                category="Fine-tuning",
-            ),
-            loss_pdf=f"{RESULTS}/figures/figure_7_4.pdf",
-            accuracy=report(
-                f"{RESULTS}/figures/figure_7_5.png",
-                caption="../report/figure_7_5.rst",
-                category="Fine-tuning",
-            ),
-            accuracy_pdf=f"{RESULTS}/figures/figure_7_5.pdf",
+            **figure_outputs("figure_7_4", "Fine-tuning", key="loss"),
+            **figure_outputs("figure_7_5", "Fine-tuning", key="accuracy"),
         log:
             f"{LOGS}/finetune/figures_7_4_7_5.log",
         conda:
@@ -154,27 +139,26 @@ if finetune_study_task():
         params:
             **figure_settings(),
             task=finetune_study_task(),
-            loss_stem=output_stem("loss"),
-            accuracy_stem=output_stem("accuracy"),
+            loss_stem=output_stem("loss_png"),
+            accuracy_stem=output_stem("accuracy_png"),
         script:
             "../scripts/finetune_curves.py"
 
 
 rule finetune_confusion:
     input:
-        runs=f"{RESULTS}/tables/grid_runs.csv",
+        runs=rules.finetune_grid_runs.output.csv,
         predictions=finetune_task_predictions,
         code=package_code(
             "finetune/reporting.py", "finetune/figures.py", "finetune/tables.py"
         ),
     output:
-        png=report(
-            f"{RESULTS}/figures/confusion_{{task}}.png",
-            caption="../report/confusion.rst",
-            category="Fine-tuning",
+        **figure_outputs(
+            "confusion_{task}",
+            "Fine-tuning",
+            caption="confusion",
             subcategory="{task}",
         ),
-        pdf=f"{RESULTS}/figures/confusion_{{task}}.pdf",
         per_class=report(
             f"{RESULTS}/tables/per_class_{{task}}.csv",
             caption="../report/per_class.rst",
@@ -199,19 +183,15 @@ rule finetune_confusion:
 
 rule finetune_errors:
     input:
-        runs=f"{RESULTS}/tables/grid_runs.csv",
+        runs=rules.finetune_grid_runs.output.csv,
         predictions=finetune_task_predictions,
         code=package_code(
             "finetune/reporting.py", "finetune/figures.py", "finetune/tables.py"
         ),
     output:
-        png=report(
-            f"{RESULTS}/figures/errors_{{task}}.png",
-            caption="../report/errors.rst",
-            category="Fine-tuning",
-            subcategory="{task}",
+        **figure_outputs(
+            "errors_{task}", "Fine-tuning", caption="errors", subcategory="{task}"
         ),
-        pdf=f"{RESULTS}/figures/errors_{{task}}.pdf",
     log:
         f"{LOGS}/finetune/{{task}}/errors.log",
     conda:
@@ -230,15 +210,10 @@ rule finetune_errors:
 
 rule finetune_baseline:
     input:
-        table=f"{RESULTS}/tables/table_7_2.csv",
+        table=rules.finetune_table_7_2.output.csv,
         code=package_code("finetune/reporting.py", "finetune/figures.py"),
     output:
-        png=report(
-            f"{RESULTS}/figures/tasks_vs_baseline.png",
-            caption="../report/tasks_vs_baseline.rst",
-            category="Fine-tuning",
-        ),
-        pdf=f"{RESULTS}/figures/tasks_vs_baseline.pdf",
+        **figure_outputs("tasks_vs_baseline", "Fine-tuning"),
     log:
         f"{LOGS}/finetune/tasks_vs_baseline.log",
     conda:

@@ -1,12 +1,12 @@
-# Labels, splits, Table 7.1 and Figures 4.2, 4.3, 7.1, 7.2 (book Sections 4.2, 5, 7.3, 7.4).
+# Labels, splits, Table 7.1 and Figures 7.1, 7.2 (book Sections 5, 7.3, 7.4).
 
 
 rule aggregate_annotations:
     input:
         annotations=annotations_csv(),
-        inventory=f"{RESULTS}/inventory/inventory.csv",
-        clusters=f"{RESULTS}/dedupe/clusters.csv",
-        manifest=f"{RESULTS}/working/manifest.csv",
+        inventory=rules.inventory.output.inventory,
+        clusters=rules.dedupe.output.clusters,
+        manifest=rules.working_images.output.manifest,
     output:
         aggregated=f"{RESULTS}/labels/aggregated.csv",
         excluded=f"{RESULTS}/labels/excluded.csv",
@@ -33,7 +33,7 @@ rule task_labels:
         unpack(task_corpus_inputs),
         folders=task_folders,
     output:
-        f"{RESULTS}/labels/{{task}}.csv",
+        labels=f"{RESULTS}/labels/{{task}}.csv",
     log:
         f"{LOGS}/labels/task_labels_{{task}}.log",
     benchmark:
@@ -53,7 +53,7 @@ rule task_labels:
 
 rule splits:
     input:
-        labels=f"{RESULTS}/labels/{{task}}.csv",
+        labels=rules.task_labels.output.labels,
     output:
         **split_folder_outputs(),
         csv=f"{RESULTS}/splits/{{task}}.csv",
@@ -98,15 +98,10 @@ rule table_7_1:
 
 rule figure_7_1:
     input:
-        aggregated=f"{RESULTS}/labels/aggregated.csv",
+        aggregated=rules.aggregate_annotations.output.aggregated,
         code=package_code("labels/figures.py"),
     output:
-        png=report(
-            f"{RESULTS}/figures/figure_7_1.png",
-            caption="../report/figure_7_1.rst",
-            category="Labels",
-        ),
-        pdf=f"{RESULTS}/figures/figure_7_1.pdf",
+        **figure_outputs("figure_7_1", "Labels"),
     log:
         f"{LOGS}/figures/figure_7_1.log",
     conda:
@@ -124,15 +119,10 @@ rule figure_7_1:
 
 rule figure_7_2:
     input:
-        aggregated=f"{RESULTS}/labels/aggregated.csv",
+        aggregated=rules.aggregate_annotations.output.aggregated,
         code=package_code("labels/figures.py"),
     output:
-        png=report(
-            f"{RESULTS}/figures/figure_7_2.png",
-            caption="../report/figure_7_2.rst",
-            category="Labels",
-        ),
-        pdf=f"{RESULTS}/figures/figure_7_2.pdf",
+        **figure_outputs("figure_7_2", "Labels"),
     log:
         f"{LOGS}/figures/figure_7_2.log",
     conda:
@@ -149,37 +139,3 @@ rule figure_7_2:
         score_range=config["labels"]["score_range"],
     script:
         "../scripts/figure_7_2.py"
-
-
-rule figures_4_2_4_3:
-    input:
-        manifest=f"{RESULTS}/working/manifest.csv",
-        code=package_code("prepare/figures.py"),
-    output:
-        fig_4_2_png=report(
-            f"{RESULTS}/figures/figure_4_2.png",
-            caption="../report/figure_4_2.rst",
-            category="Data",
-        ),
-        fig_4_2_pdf=f"{RESULTS}/figures/figure_4_2.pdf",
-        fig_4_3_png=report(
-            f"{RESULTS}/figures/figure_4_3.png",
-            caption="../report/figure_4_3.rst",
-            category="Data",
-        ),
-        fig_4_3_pdf=f"{RESULTS}/figures/figure_4_3.pdf",
-    log:
-        f"{LOGS}/figures/figures_4_2_4_3.log",
-    benchmark:
-        f"{BENCH}/figures/figures_4_2_4_3.tsv"
-    conda:
-        "../envs/plotting.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    params:
-        **figure_settings(),
-        seed=config["seed"],
-    script:
-        "../scripts/figures_4_2_4_3.py"

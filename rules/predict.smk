@@ -24,8 +24,8 @@ rule predict_list_images:
 
 rule predict_new_images:
     input:
-        images=f"{RESULTS}/predictions/new_images.csv",
-        runs=f"{RESULTS}/tables/grid_runs.csv",
+        images=rules.predict_list_images.output.csv,
+        runs=rules.finetune_grid_runs.output.csv,
         models=predict_models,
     output:
         csv=f"{RESULTS}/predictions/{{task}}.csv",

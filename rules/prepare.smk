@@ -1,5 +1,5 @@
-# Preparing the corpus (book Sections 5, 6.1, 7): inventory of the raw files, duplicate
-# clusters, and one upright RGB working image per cluster root.
+# Preparing the corpus (book Sections 4.2, 5, 6.1, 7): inventory of the raw files, duplicate
+# clusters, one upright RGB working image per cluster root ("resize"), and Figures 4.2/4.3.
 
 
 rule inventory:
@@ -27,7 +27,7 @@ rule inventory:
 rule dedupe:
     input:
         images=raw_images(),
-        inventory=f"{RESULTS}/inventory/inventory.csv",
+        inventory=rules.inventory.output.inventory,
         metadata=metadata_csv(),
     output:
         clusters=f"{RESULTS}/dedupe/clusters.csv",
@@ -51,8 +51,8 @@ rule dedupe:
 rule working_images:
     input:
         images=raw_images(),
-        inventory=f"{RESULTS}/inventory/inventory.csv",
-        clusters=f"{RESULTS}/dedupe/clusters.csv",
+        inventory=rules.inventory.output.inventory,
+        clusters=rules.dedupe.output.clusters,
     output:
         images=directory(f"{RESULTS}/working/images"),
         manifest=f"{RESULTS}/working/manifest.csv",
@@ -70,3 +70,27 @@ rule working_images:
         settings=config["working"],
     script:
         "../scripts/working_images.py"
+
+
+rule figures_4_2_4_3:
+    input:
+        manifest=rules.working_images.output.manifest,
+        code=package_code("prepare/figures.py"),
+    output:
+        **figure_outputs("figure_4_2", "Data", key="fig_4_2"),
+        **figure_outputs("figure_4_3", "Data", key="fig_4_3"),
+    log:
+        f"{LOGS}/figures/figures_4_2_4_3.log",
+    benchmark:
+        f"{BENCH}/figures/figures_4_2_4_3.tsv"
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        **figure_settings(),
+        seed=config["seed"],
+    script:
+        "../scripts/figures_4_2_4_3.py"

@@ -7,13 +7,11 @@ rule provenance:
         table=f"{RESULTS}/tables/{{table}}.csv",
         annotations=annotations_csv(),
         metadata=metadata_csv(),
-        inventory=f"{RESULTS}/inventory/inventory.csv",
+        inventory=rules.inventory.output.inventory,
     output:
         f"{RESULTS}/tables/{{table}}.provenance.json",
     log:
         f"{LOGS}/provenance/{{table}}.log",
-    wildcard_constraints:
-        table="[A-Za-z0-9_]+",
     conda:
         "../envs/plotting.yaml"
     threads: 1

@@ -7,6 +7,8 @@ rule toy_networks:
         reference=config["replication"]["reference"],
         code=package_code("replication/toy_networks.py"),
     output:
+        **figure_outputs("figure_3_1", "Section 3: toy networks", key="figure_3_1"),
+        **figure_outputs("figure_3_3", "Section 3: toy networks", key="figure_3_3"),
         table_3_1_csv=report(
             f"{RESULTS}/tables/table_3_1.csv",
             caption="../report/table_3_1.rst",
@@ -21,18 +23,6 @@ rule toy_networks:
         linear_md=f"{RESULTS}/tables/figure_3_1_linear_model.md",
         network_csv=f"{RESULTS}/tables/figure_3_2_network.csv",
         conv_csv=f"{RESULTS}/tables/figure_3_4_conv_network.csv",
-        figure_3_1_png=report(
-            f"{RESULTS}/figures/figure_3_1.png",
-            caption="../report/figure_3_1.rst",
-            category="Section 3: toy networks",
-        ),
-        figure_3_1_pdf=f"{RESULTS}/figures/figure_3_1.pdf",
-        figure_3_3_png=report(
-            f"{RESULTS}/figures/figure_3_3.png",
-            caption="../report/figure_3_3.rst",
-            category="Section 3: toy networks",
-        ),
-        figure_3_3_pdf=f"{RESULTS}/figures/figure_3_3.pdf",
     log:
         f"{LOGS}/replication/toy_networks.log",
     benchmark:

@@ -72,6 +72,18 @@ def test_snakefmt_would_change_nothing():
 # --- the config schema documents every key -----------------------------------------------
 
 
+def test_ruff_finds_nothing():
+    """Python style and import order (settings in pyproject.toml; scripts/ may use the
+    `snakemake` object Snakemake injects)."""
+    done = run_tool("ruff", "check", "--no-cache", ".")
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+
+
+def test_no_per_line_noqa_for_the_snakemake_object():
+    offenders = [str(path.relative_to(REPO)) for path in sorted((REPO / "scripts").glob("*.py")) if "noqa: F821" in path.read_text()]
+    assert not offenders, f"scripts with per-line noqa (pyproject.toml ignores F821 for scripts/): {offenders}"
+
+
 def conditionally_required(schema: dict[str, Any]) -> set[str]:
     """Keys required only in some cases (if/then inside allOf, or a bare then)."""
     names: set[str] = set()
