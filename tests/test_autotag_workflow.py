@@ -22,6 +22,8 @@ configfile: "config.yaml"
 validate(config, "{REPO}/config/schema.yaml", set_default=True)
 
 include: "{REPO}/rules/common.smk"
+include: "{REPO}/rules/prepare.smk"
+include: "{REPO}/rules/labels.smk"
 include: "{REPO}/rules/autotag.smk"
 
 rule all:

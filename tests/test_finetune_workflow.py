@@ -37,6 +37,8 @@ def write_project(root: Path) -> None:
             configfile: "config.yaml"
             validate(config, "{REPO}/config/schema.yaml", set_default=True)
             include: "{REPO}/rules/common.smk"
+            include: "{REPO}/rules/prepare.smk"
+            include: "{REPO}/rules/labels.smk"
             include: "{REPO}/rules/finetune.smk"
             include: "{REPO}/rules/predict.smk"
             rule all:

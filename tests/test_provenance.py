@@ -167,8 +167,11 @@ def test_provenance_rule_writes_the_sidecar(tmp_path):
         "labels:\n  emotions: []\ntasks: {}\n"
     )
     (tmp_path / "Snakefile").write_text(
+        'from snakemake.utils import validate\n'
         'configfile: "config.yaml"\n'
+        f'validate(config, "{REPO / "config" / "schema.yaml"}", set_default=True)\n'
         f'include: "{REPO / "rules" / "common.smk"}"\n'
+        f'include: "{REPO / "rules" / "prepare.smk"}"\n'
         f'include: "{REPO / "rules" / "provenance.smk"}"\n'
     )
     target = "results/tables/table_7_1.provenance.json"
