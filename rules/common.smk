@@ -14,8 +14,7 @@ from images_as_data.finetune.grid import (
     study_task,
     task_setting_ids,
 )
-from images_as_data.replication.report import FIGURES as REPLICATION_FIGURES
-from images_as_data.replication.report import SOURCES as REPLICATION_SOURCES
+from images_as_data.replication.report import REPORT_FILES, report_modules
 
 TASKS = validate_tasks(config)
 RESULTS = "results"
@@ -387,30 +386,24 @@ def autotag_targets():
 
 
 def replication_report_inputs(wildcards):
-    """Tables and figures the report compares and links, limited to those the current config
-    produces (anything left out is listed as missing in the report). Adjust here when a
-    stage's outputs or switches change; the stages' own target functions decide."""
-    names = ["table_3_1", "linear_model", "table_4_1", "figure_3_1", "figure_3_3"]
-    names += [
-        "inventory",
-        "clusters",
-        "aggregated",
-        "table_7_1",
-        "figure_7_1",
-        "figure_7_2",
-    ]
-    names += ["table_7_2", "grid_runs"]
-    if config["autotag"]["enabled"]:
-        names += autotag_tables()
-        if "table_6_1" in autotag_tables():
-            names.append("figure_6_3")
-    inputs = {"reference": config["replication"]["reference"]}
+    """The files the report's sections read and link (REPORT_FILES, declared in
+    images_as_data/replication/report/sections/), those this config writes: what `rule all`
+    asks for, the aggregated annotations and the study's per-run curves. The report lists
+    the others as not produced."""
+    written = all_targets() + [rules.aggregate_annotations.output.aggregated]
     if finetune_study_task():
-        names += ["figure_7_4", "figure_7_5"]
-        inputs["study_epochs"] = finetune_study_epochs()
-    for name in names:
-        inputs[name] = REPLICATION_SOURCES.get(name) or REPLICATION_FIGURES[name]
+        written += finetune_study_epochs()
+    inputs = {"reference": config["replication"]["reference"]}
+    for name, file in REPORT_FILES.items():
+        paths = [path for path in written if file.matches(path)]
+        if paths:
+            inputs[name] = paths if file.many else paths[0]
     return inputs
+
+
+def replication_report_code():
+    """The report's modules (engine and sections): editing one reruns the report."""
+    return package_code(*report_modules())
 
 
 def replication_targets():

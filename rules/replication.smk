@@ -69,7 +69,7 @@ rule table_4_1:
 rule replication_report:
     input:
         unpack(replication_report_inputs),
-        code=package_code("replication/report.py"),
+        code=replication_report_code(),
     output:
         md=report(
             f"{RESULTS}/report/replication_report.md",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from images_as_data.replication.report import load_book_reference
+from images_as_data.replication.book_reference import load_book_reference
 from images_as_data.replication.table_4_1 import table_4_1, torchvision_errors, write_table_4_1
 
 from .conftest import REPO

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from images_as_data.replication.report import load_book_reference
+from images_as_data.replication.book_reference import load_book_reference
 from images_as_data.replication.toy_networks import (
     LINEAR_VARIANTS,
     ConvNetwork,

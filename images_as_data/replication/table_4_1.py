@@ -13,7 +13,7 @@ import pandas as pd
 from torchvision.models import get_model_weights
 
 from images_as_data.common.atomic import write_csv, write_text
-from images_as_data.replication.report import load_book_reference
+from images_as_data.replication.book_reference import load_book_reference
 
 WEIGHTS_VERSION = "IMAGENET1K_V1"
 

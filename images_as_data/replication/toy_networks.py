@@ -28,7 +28,7 @@ from torch import nn
 
 from images_as_data.common.atomic import save_figure, write_csv, write_text
 from images_as_data.common.plotting import plt
-from images_as_data.replication.report import load_book_reference
+from images_as_data.replication.book_reference import load_book_reference
 
 PREDICTORS = ["white_pct", "college_pct", "median_income_100usd"]
 TARGET = "vote_share"
