@@ -12,6 +12,8 @@ from .book_shaped import run_tables, table_7_1_frame
 def test_counts_per_class_and_split_and_for_the_world_leaders(reference: dict):
     found = table_7_1.values(run_tables({table_7_1.TABLE_7_1_CSV: table_7_1_frame(reference)}))
     assert found["table_7_1.disgust.negative.val"].value == 25
+    assert found["table_7_1.disgust.n"].value == 241  # though its positives' splits (96 + 24) miss the printed 121
+    assert found["table_7_1.world_leaders.n"].value == 300
     assert found["table_7_1.world_leaders.classes"].value == 6
     assert found["table_7_1.world_leaders.all.train"].value == 240
     assert found["table_7_1.world_leaders.all.val"].value == 60

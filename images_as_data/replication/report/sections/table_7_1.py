@@ -1,7 +1,7 @@
-"""Table 7.1 and Section 7.8 (book): images per task, class and split, and the world-leaders
-task's classes and images per split.
+"""Table 7.1 and Section 7.8 (book): images per task, class and split, per task (N), and the
+world-leaders task's classes and images per split.
 
-Book values: `table_7_1` (one row per task and class) and `world_leaders` of
+Book values: `table_7_1` (one row per task and class), `table_7_1_n` and `world_leaders` of
 config/book_reference.yaml.
 """
 
@@ -46,6 +46,8 @@ def measures(reference: dict, options: RunOptions) -> list[Measure]:
                     TABLE_7_1_CSV,
                 )
             )
+    for task, n in (reference.get("table_7_1_n") or {}).items():
+        found.append(Measure(f"table_7_1.{task}.n", KEY, f"{task}: images (N, both classes, all splits)", float(n), 0, TABLE_7_1_CSV))
     leaders = reference.get("world_leaders") or {}
     if leaders:
         task, classes = leaders["task"], int(leaders["classes"])
@@ -76,6 +78,7 @@ def values(run: RunTables) -> dict[str, RunValue]:
     found = {f"table_7_1.{t}.{c}.{s}": RunValue(float(n)) for (t, c, s), n in per_split.items()}
     for task, rows in table.groupby("task"):
         found[f"table_7_1.{task}.classes"] = RunValue(float(rows["class"].nunique()))
+        found[f"table_7_1.{task}.n"] = RunValue(float(rows["n"].sum()))
         for split, n in rows.groupby("split")["n"].sum().items():
             found[f"table_7_1.{task}.all.{split}"] = RunValue(float(n))
     return found
