@@ -108,6 +108,14 @@ def test_editing_a_plotting_module_reruns_only_its_figures(tiny_run, tmp_path, m
     sidecars_follow_their_tables(pending)
 
 
+def test_editing_a_report_section_reruns_only_the_report(tiny_run, tmp_path):
+    clone = tiny_run.clone(tmp_path / "clone")
+    source = clone.workdir / "images_as_data" / "replication" / "report" / "sections" / "table_7_2.py"
+    replace_file(source, source.read_text() + "\n# an edit to one section of the report\n")
+    pending = pending_updates(clone)
+    assert set(pending["rule"]) == {"replication_report"}, pending.to_string()
+
+
 def test_touching_a_plotting_module_without_editing_it_reruns_nothing(tiny_run, tmp_path):
     clone = tiny_run.clone(tmp_path / "clone")
     source = clone.workdir / "images_as_data" / "label_figures.py"
