@@ -95,7 +95,7 @@ def test_figure_styling_reruns_only_figures(tiny_run, tmp_path, figures):
 @pytest.mark.parametrize(
     "module, rules",
     [
-        ("label_figures.py", {"table_7_1", "figure_7_1", "figure_7_2"}),
+        ("labels/figures.py", {"table_7_1", "figure_7_1", "figure_7_2"}),
         ("finetune/figures.py", {"finetune_curves", "finetune_confusion", "finetune_errors", "finetune_baseline"}),
     ],
 )
@@ -118,7 +118,7 @@ def test_editing_a_report_section_reruns_only_the_report(tiny_run, tmp_path):
 
 def test_touching_a_plotting_module_without_editing_it_reruns_nothing(tiny_run, tmp_path):
     clone = tiny_run.clone(tmp_path / "clone")
-    source = clone.workdir / "images_as_data" / "label_figures.py"
+    source = clone.workdir / "images_as_data" / "labels" / "figures.py"
     replace_file(source, source.read_text())  # newer time stamp, same content
     pending = pending_updates(clone)
     assert pending.empty, pending.to_string()
