@@ -2,7 +2,7 @@
 
 Not a test. Two sections (``--sections``):
 
-**search**: the near-duplicate search alone (``images_as_data.prepare.dedupe.search_near_pairs``)
+**search**: the near-duplicate search alone (``images_as_data.prepare.hamming.search_near_pairs``)
 on random 64-bit codes with 1% planted near copies (distances 0 to ``d + 2``), for each
 of ``--search-sizes``: multi-index hashing against the search it replaced (``d + 1``
 chunks that must match exactly; kept in this file only) and comparing all pairs.
@@ -47,7 +47,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from images_as_data.demo.corpus import generate_demo_corpus
-from images_as_data.prepare.dedupe import DedupeSettings, dedupe, search_near_pairs
+from images_as_data.prepare.dedupe import DedupeSettings, dedupe
+from images_as_data.prepare.hamming import search_near_pairs
 from images_as_data.prepare.inventory import KEPT, InventoryRules, build_inventory
 
 # planted.csv expected_match -> the column reporting its recall
