@@ -1,5 +1,6 @@
-# Autotagger comparison with Amazon Rekognition (book Section 6): sample, fetch through the
-# response cache, tidy, Tables 6.1 and 6.2, threshold sweep, Figure 6.3, fine-tuned side by side.
+# Autotagger comparison (book Section 6): Amazon Rekognition, Google Cloud Vision, Azure AI
+# Vision and a local zero-shot CLIP tagger. Sample, fetch through the response cache, tidy,
+# Tables 6.1 (per service) and 6.2, threshold sweep, Figures 6.3 and 6.4, fine-tuned side by side.
 
 AUTOTAG = config["autotag"]
 AUTOTAG_DIR = f"{RESULTS}/autotag"
@@ -8,10 +9,12 @@ if AUTOTAG["enabled"]:
     check_autotag_config(config)
 
 
-# The fetch rule talks to the network: it runs on the machine that runs Snakemake, never
-# on a cluster node.
+# The fetch rules talk to the network: they run on the machine that runs Snakemake, never
+# on a cluster node. (CLIP runs locally without a network, so it may go to a GPU node; its
+# weights are fetched by a localrule.)
 localrules:
     autotag_fetch,
+    autotag_fetch_service,
 
 
 rule autotag_sample:
@@ -59,9 +62,75 @@ rule autotag_fetch:
         "../scripts/autotag_fetch.py"
 
 
+rule autotag_fetch_service:
+    input:
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+    output:
+        estimate=f"{AUTOTAG_DIR}/{{cloud}}/estimate.csv",
+        responses=f"{AUTOTAG_DIR}/{{cloud}}/responses.jsonl",
+    log:
+        f"{LOGS}/autotag/{{cloud}}/fetch.log",
+    benchmark:
+        f"{BENCH}/autotag/{{cloud}}/fetch.tsv"
+    conda:
+        "../envs/taggers.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        config=lambda wildcards: fetch_config(config, wildcards.cloud),
+    script:
+        "../scripts/autotag_fetch_service.py"
+
+
+if autotag_clip_fetches_weights():
+
+    rule autotag_clip_weights:
+        output:
+            autotag_clip_checkpoint()[0],
+        log:
+            f"{LOGS}/autotag/clip/weights.log",
+        localrule: True
+        conda:
+            "../envs/taggers.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=60,
+        params:
+            clip=AUTOTAG["clip"],
+        script:
+            "../scripts/autotag_clip_weights.py"
+
+
+rule autotag_clip:
+    input:
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+        weights=autotag_clip_checkpoint(),
+    output:
+        estimate=f"{AUTOTAG_DIR}/clip/estimate.csv",
+        responses=f"{AUTOTAG_DIR}/clip/responses.jsonl",
+    log:
+        f"{LOGS}/autotag/clip/score.log",
+    benchmark:
+        f"{BENCH}/autotag/clip/score.tsv"
+    conda:
+        "../envs/taggers.yaml"
+    threads: AUTOTAG["clip"]["threads"]
+    resources:
+        mem_mb=6000,
+        runtime=240,
+        **autotag_clip_gpu_resources(),
+    params:
+        config=fetch_config(config, "clip"),
+    script:
+        "../scripts/autotag_clip.py"
+
+
 rule autotag_tidy:
     input:
-        responses=rules.autotag_fetch.output.responses,
+        responses=autotag_responses(),
     output:
         labels=f"{AUTOTAG_DIR}/labels.csv",
         celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
@@ -104,6 +173,34 @@ rule autotag_table:
         autotag=autotag_compare_settings(),
     script:
         "../scripts/autotag_table.py"
+
+
+rule autotag_service_table:
+    input:
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+        labels=f"{AUTOTAG_DIR}/labels.csv",
+        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
+        requests=f"{AUTOTAG_DIR}/requests.csv",
+        code=package_code("autotag/compare.py"),
+    output:
+        csv=report(
+            f"{RESULTS}/tables/table_6_1_{{tagger}}.csv",
+            caption="../report/autotag_service_table.rst",
+            category="Autotagger",
+        ),
+        md=f"{RESULTS}/tables/table_6_1_{{tagger}}.md",
+    log:
+        f"{LOGS}/autotag/table_6_1_{{tagger}}.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        autotag=autotag_compare_settings(),
+    script:
+        "../scripts/autotag_service_table.py"
 
 
 rule autotag_threshold_sweep:
@@ -175,6 +272,35 @@ rule autotag_figure_6_3:
         autotag=autotag_compare_settings(),
     script:
         "../scripts/autotag_figure_6_3.py"
+
+
+rule autotag_figure_6_4:
+    input:
+        labels=f"{AUTOTAG_DIR}/labels.csv",
+        requests=f"{AUTOTAG_DIR}/requests.csv",
+        sample=f"{AUTOTAG_DIR}/sample.csv",
+        code=package_code("autotag/figures.py"),
+    output:
+        png=report(
+            f"{RESULTS}/figures/figure_6_4.png",
+            caption="../report/figure_6_4.rst",
+            category="Autotagger",
+        ),
+        pdf=f"{RESULTS}/figures/figure_6_4.pdf",
+        csv=f"{RESULTS}/tables/figure_6_4.csv",
+    log:
+        f"{LOGS}/autotag/figure_6_4.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        **figure_settings(),
+        autotag=autotag_compare_settings(),
+    script:
+        "../scripts/autotag_figure_6_4.py"
 
 
 rule autotag_vs_finetuned:

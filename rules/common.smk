@@ -4,7 +4,12 @@
 import os
 from pathlib import Path
 
-from images_as_data.autotag.settings import check_autotag_config, fetch_config
+from images_as_data.autotag.settings import (
+    check_autotag_config,
+    clip_checkpoint_path,
+    enabled_services,
+    fetch_config,
+)
 from images_as_data.common.config import validate_tasks
 from images_as_data.finetune.grid import (
     SETTING_PATTERN,
@@ -30,6 +35,8 @@ wildcard_constraints:
     setting=SETTING_PATTERN,
     seed=r"\d+",
     autotag_table="table_6_1|table_6_2",
+    cloud="google|azure",
+    tagger="google|azure|clip",
     table="[A-Za-z0-9_]+",
 
 
@@ -321,19 +328,61 @@ def predict_models(wildcards):
     )
 
 
-# --- autotag: Rekognition comparison (book Section 6) --------------------------------------
+# --- autotag: Rekognition, Google, Azure and CLIP comparison (book Section 6) --------------
 # (AUTOTAG and AUTOTAG_DIR are set in rules/autotag.smk.)
 
 
+def autotag_services():
+    return enabled_services(config)
+
+
 def autotag_tables():
-    """Tables 6.1 / 6.2 whose API is fetched."""
+    """Tables 6.1 / 6.2 whose API is fetched (Rekognition's)."""
+    if "rekognition" not in autotag_services():
+        return []
     needs = {"table_6_1": "detect_labels", "table_6_2": "recognize_celebrities"}
     return [table for table, api in needs.items() if api in AUTOTAG["apis"]]
+
+
+def autotag_service_tables():
+    """Table 6.1 of every other compared service."""
+    return [
+        f"table_6_1_{service}"
+        for service in autotag_services()
+        if service != "rekognition"
+    ]
+
+
+def autotag_responses():
+    """Every compared service's fetched records, the input of the tidy step."""
+    paths = {
+        "rekognition": f"{AUTOTAG_DIR}/responses.jsonl",
+        "google": f"{AUTOTAG_DIR}/google/responses.jsonl",
+        "azure": f"{AUTOTAG_DIR}/azure/responses.jsonl",
+        "clip": f"{AUTOTAG_DIR}/clip/responses.jsonl",
+    }
+    return [paths[service] for service in autotag_services()]
+
+
+def autotag_clip_checkpoint():
+    """The CLIP checkpoint file the tagger loads, as a list (empty with random weights)."""
+    path = clip_checkpoint_path(AUTOTAG["clip"])
+    return [str(path)] if path else []
+
+
+def autotag_clip_fetches_weights():
+    return "clip" in autotag_services() and AUTOTAG["clip"]["weights"] == "pretrained"
+
+
+def autotag_clip_gpu_resources():
+    """A GPU for the CLIP rule when autotag.clip.device asks for CUDA (auto uses one if the node has it)."""
+    return {"gpu": 1} if AUTOTAG["clip"]["device"].startswith("cuda") else {}
 
 
 def autotag_compare_settings():
     """The keys the tables and figures read, so that fetch-only changes do not rerun them."""
     keys = [
+        "services",
         "apis",
         "label_comparison",
         "celebrity_comparison",
@@ -341,7 +390,14 @@ def autotag_compare_settings():
         "top_labels",
         "top_labels_min_confidence",
     ]
-    return {key: AUTOTAG[key] for key in keys}
+    settings = {key: AUTOTAG[key] for key in keys}
+    for service in autotag_services():
+        if service != "rekognition":
+            settings[service] = {
+                key: AUTOTAG[service][key]
+                for key in ("label_comparison", "top_labels_min_confidence")
+            }
+    return settings
 
 
 def fine_tunes_in_this_workflow():
@@ -356,6 +412,11 @@ def autotag_finetuned_inputs(wildcards):
     """
     compared = {
         AUTOTAG[c].get("task") for c in ("label_comparison", "celebrity_comparison")
+    }
+    compared |= {
+        AUTOTAG[service]["label_comparison"].get("task")
+        for service in autotag_services()
+        if service != "rekognition"
     }
     if fine_tunes_in_this_workflow() and compared & set(finetune_task_list()):
         return {"table_7_2": rules.finetune_table_7_2.output.csv}
@@ -376,9 +437,17 @@ def autotag_targets():
     targets += expand(
         f"{RESULTS}/tables/{{table}}.{{ext}}", table=autotag_tables(), ext=["csv", "md"]
     )
+    targets += expand(
+        f"{RESULTS}/tables/{{table}}.{{ext}}",
+        table=autotag_service_tables(),
+        ext=["csv", "md"],
+    )
     targets += expand(f"{RESULTS}/figures/autotag_pr_curve.{{ext}}", ext=["png", "pdf"])
-    if "detect_labels" in AUTOTAG["apis"]:
+    if "table_6_1" in autotag_tables():
         targets += expand(f"{RESULTS}/figures/figure_6_3.{{ext}}", ext=["png", "pdf"])
+    if "table_6_1" in autotag_tables() or autotag_service_tables():
+        targets += expand(f"{RESULTS}/figures/figure_6_4.{{ext}}", ext=["png", "pdf"])
+        targets.append(f"{RESULTS}/tables/figure_6_4.csv")
     return targets
 
 

@@ -349,7 +349,8 @@ def _records() -> list[dict]:
 def test_tidy_tables_have_one_row_per_label_face_and_call():
     labels, celebrities, requests = (tidy(_records()) for tidy in (tidy_labels, tidy_celebrities, tidy_requests))
     assert labels.to_dict("records")[0] == {"image_id": "a", "label": "Crowd", "confidence": 71.5, "parents": "Person",
-                                            "n_instances": 0, "model_version": "2.0", "simulated": False}
+                                            "n_instances": 0, "model_version": "2.0", "simulated": False,
+                                            "service": "rekognition"}
     assert labels.loc[1, "n_instances"] == 3
     assert celebrities[["image_id", "name", "celebrity_id", "match_confidence", "bbox_left", "urls"]].values.tolist() == \
         [["a", "Jane Doe", "1a", 97.0, 0.3, "www.imdb.com/name/nm1"]]

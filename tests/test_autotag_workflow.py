@@ -1,4 +1,5 @@
-"""The autotag rules run offline with Snakemake on a tiny corpus (simulated backend)."""
+"""The autotag rules run offline with Snakemake on a tiny corpus: the demo's four taggers
+(Rekognition, Google and Azure simulated, CLIP with random weights)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,25 @@ def test_demo_tables_and_figures_come_out_offline_marked_simulated(tmp_path):
     assert pd.read_csv(results / "autotag" / "labels.csv")["simulated"].all()
     assert "no fine-tuned predictions" in (results / "tables" / "autotag_vs_finetuned.csv").read_text()
     assert (results / "logs" / "autotag" / "fetch.log").read_text().count("autotag estimate") == 1
-    assert len(list((workdir / "cache" / "simulated").rglob("*.json"))) == 24
+    # 12 images: Rekognition's two APIs, Google, Azure and CLIP (random weights count as simulated).
+    assert len(list((workdir / "cache" / "simulated").rglob("*.json"))) == 12 * 5
+    labels = pd.read_csv(results / "autotag" / "labels.csv")
+    assert set(labels["service"]) == {"rekognition", "google", "azure", "clip"}
+    assert labels.groupby("service")["confidence"].max().le(100).all()
+    top = pd.read_csv(results / "tables" / "figure_6_4.csv")
+    assert list(top["service"].unique()) == ["rekognition", "google", "azure", "clip"]
+    assert top.groupby("service")["rank"].max().le(10).all() and top["simulated"].all()
+    assert set(top.loc[top["service"] == "clip", "marker"]) == {"random weights, not a trained model"}
+    for figure in ("figure_6_4",):
+        assert (results / "figures" / f"{figure}.png").stat().st_size and (results / "figures" / f"{figure}.pdf").is_file()
+    for service, proxy, note in [("google", "Protest", "Simulated responses"), ("azure", "crowd", "Simulated responses"),
+                                 ("clip", "a photo of a protest", "Random weights")]:
+        row = pd.read_csv(results / "tables" / f"table_6_1_{service}.csv").iloc[0]
+        assert (row["service"], row["autotag_target"], row["n_images"], bool(row["simulated"])) == (service, proxy, 12, True)
+        assert note in (results / "tables" / f"table_6_1_{service}.md").read_text()
+    sweep = pd.read_csv(results / "tables" / "autotag_threshold_sweep.csv")
+    assert sweep.groupby("service")["threshold"].nunique().to_dict() == dict.fromkeys(["azure", "clip", "google", "rekognition"], 101)
+    assert "random init" in pd.read_csv(results / "autotag" / "requests.csv").query("service == 'clip'")["model_version"].iloc[0]
 
     # With a fine-tuned model (Table 7.2 names its run), both are scored on its held-out images.
     run_dir = workdir / "results" / "finetune" / "protest" / "lr0.01_m0.9_b8" / "seed1"
@@ -82,6 +101,8 @@ def test_demo_tables_and_figures_come_out_offline_marked_simulated(tmp_path):
         {**inputs, "table_7_2": str(table_7_2)},
         tmp_path / "side_by_side.csv",
     )
-    rows = side_by_side[side_by_side["task"] == "protest"].set_index("method")
-    assert rows.loc["fine-tuned", "n_images"] == rows.loc["autotagger", "n_images"] == len(sample) - 2
-    assert rows.loc["fine-tuned", "recall"] == 1.0
+    rows = side_by_side[side_by_side["task"] == "protest"]
+    assert rows["method"].tolist() == ["autotagger"] * 4 + ["fine-tuned"]
+    assert rows["service"].tolist()[:4] == ["rekognition", "google", "azure", "clip"]
+    assert set(rows["n_images"]) == {len(sample) - 2}
+    assert rows.set_index("method").loc["fine-tuned", "recall"] == 1.0

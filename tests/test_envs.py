@@ -20,7 +20,7 @@ from .conftest import REPO
 
 ENVS = REPO / "envs"
 ENV_FILES = sorted(ENVS.glob("*.yaml"))
-EXPECTED_ENVS = {"imaging.yaml", "training.yaml", "aws.yaml", "plotting.yaml"}
+EXPECTED_ENVS = {"imaging.yaml", "training.yaml", "aws.yaml", "plotting.yaml", "taggers.yaml"}
 # conda-forge names whose PyPI name differs (matplotlib-base is matplotlib without Qt).
 CONDA_TO_PYPI = {"pytorch": "torch", "matplotlib-base": "matplotlib"}
 EXACT_PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)=(?P<version>[0-9][A-Za-z0-9_.+!]*)$")
@@ -61,7 +61,7 @@ def env_pins(path: Path) -> dict[str, str]:
     return pins
 
 
-def test_the_four_environments_exist():
+def test_the_five_environments_exist():
     assert {path.name for path in ENV_FILES} == EXPECTED_ENVS
 
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 import boto3
 import botocore.config
 
 from images_as_data.autotag.images import PreparedImage
-from images_as_data.autotag.settings import ClientSettings, FetchSettings, SimulationRates
-from images_as_data.autotag.simulated import SceneTruth, simulate_detect_labels, simulate_recognize_celebrities
+from images_as_data.autotag.settings import ClientSettings, FetchSettings
+from images_as_data.autotag.simulated import (
+    SceneTruth,
+    simulate_azure_tags,
+    simulate_detect_labels,
+    simulate_google_labels,
+    simulate_recognize_celebrities,
+)
 
 
 class Backend(Protocol):
@@ -23,10 +29,15 @@ class Backend(Protocol):
         """One API call for one image; returns the parsed response."""
 
 
-def quiet_transport_logs() -> None:
-    """Keep botocore and urllib3 below DEBUG: their debug lines carry signed headers with the access key id."""
-    for name in ("botocore", "boto3", "urllib3"):
-        logging.getLogger(name).setLevel(max(logging.getLogger(name).level, logging.INFO))
+class ImageRejected(RuntimeError):
+    """The service refused this one image (bad format, too large...); the other calls go on."""
+
+
+def quiet_transport_logs(*names: str, level: int = logging.INFO) -> None:
+    """Keep transport loggers above DEBUG: their debug lines carry request headers, keys among them."""
+    for name in names or ("botocore", "boto3", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.level, level))
 
 
 def make_rekognition_client(settings: ClientSettings):
@@ -70,6 +81,10 @@ class AwsBackend:
     name: str = "aws"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def endpoint(self) -> str | None:
+        return self.client.meta.endpoint_url if self.client is not None else None
+
     def _client(self):
         with self._lock:
             if self.client is None:
@@ -86,6 +101,7 @@ class ReplayBackend:
 
     region: str | None = None
     name: str = "replay"
+    endpoint: str | None = None
 
     def call(self, api: str, image: PreparedImage, parameters: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError(f"replay backend: no cached {api} response for {image.image_id}")
@@ -93,14 +109,15 @@ class ReplayBackend:
 
 @dataclass
 class SimulatedBackend:
-    """Deterministic simulated responses for the demo corpus (see `simulated`)."""
+    """Deterministic simulated responses for the demo corpus (see `simulated`), in each service's format."""
 
     truth: Mapping[str, SceneTruth]  # by image sha256
-    rates: SimulationRates
+    rates: Any  # the service's rates (settings.SimulationRates, GoogleRates, AzureRates)
     celebrity: str
     seed: int
     region: str | None = None
     name: str = "simulated"
+    endpoint: str | None = None
 
     def call(self, api: str, image: PreparedImage, parameters: dict[str, Any]) -> dict[str, Any]:
         if image.sha256 not in self.truth:
@@ -110,17 +127,32 @@ class SimulatedBackend:
             return simulate_detect_labels(self.seed, image.sha256, truth, self.rates, parameters)
         if api == "recognize_celebrities":
             return simulate_recognize_celebrities(self.seed, image.sha256, truth, self.rates, self.celebrity)
+        if api == "google_label_detection":
+            return simulate_google_labels(self.seed, image.sha256, truth, self.rates, parameters)
+        if api == "azure_tags":
+            return simulate_azure_tags(self.seed, image.sha256, truth, self.rates, parameters, (image.width, image.height))
         raise ValueError(f"simulated backend: unknown API '{api}'")
 
 
-def make_backend(settings: FetchSettings, truth: Mapping[str, SceneTruth] | None = None, celebrity: str = ""):
-    """The backend named by `settings.backend`."""
-    if settings.backend == "aws":
-        return AwsBackend(region=settings.client.region, settings=settings.client)
+def make_backend(
+    settings: FetchSettings,
+    truth: Mapping[str, SceneTruth] | None = None,
+    celebrity: str = "",
+    live: Callable[[FetchSettings], Any] | None = None,
+):
+    """The backend `settings.backend` names for `settings.service`.
+
+    `live` builds the live backend of a service other than Rekognition; the caller passes it,
+    so that this module (and every rule importing it) needs no other service's SDK.
+    """
     if settings.backend == "replay":
         return ReplayBackend(settings.client.region)
     if settings.backend == "simulated":
         if truth is None:
             raise ValueError("the simulated backend needs the scene truth of the sample")
         return SimulatedBackend(truth, settings.simulation, celebrity, settings.seed)
-    raise ValueError(f"autotag.backend '{settings.backend}' is not one of aws, replay, simulated")
+    if settings.backend == "aws":
+        return AwsBackend(region=settings.client.region, settings=settings.client)
+    if settings.backend == settings.live_backend and live is not None:
+        return live(settings)
+    raise ValueError(f"{settings.key}.backend '{settings.backend}': no live backend for {settings.service} here")

@@ -1,8 +1,9 @@
 """Raw API responses stored one JSON file per API and image SHA-256, written atomically.
 
-A record holds the response with its provenance (request time, region, operation, the
-model version the service reported, request parameters, what was sent), so that a
-rerun never pays twice for an image and an interrupted run resumes where it stopped.
+A record holds the response with its provenance (service, request time, region and
+endpoint, operation, the model version the service reported, request parameters, what was
+sent), so that a rerun never pays twice for an image and an interrupted run resumes where
+it stopped. No record holds a credential: clients take theirs from the SDK's own chain.
 """
 
 from __future__ import annotations
@@ -14,15 +15,29 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from images_as_data.autotag import API_OPERATIONS
+from images_as_data.autotag import API_OPERATIONS, API_SERVICE
 from images_as_data.common.atomic import write_text
 
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
-def model_version(api: str, response: dict[str, Any]) -> str | None:
-    """The model version the service reports (DetectLabels only; RecognizeCelebrities reports none)."""
-    return response.get("LabelModelVersion") if api == "detect_labels" else None
+def model_version(api: str, response: dict[str, Any], request: dict[str, Any] | None = None) -> str | None:
+    """The model version the service reports.
+
+    Rekognition's DetectLabels and Azure report one; RecognizeCelebrities reports none; Google
+    reports none either, so the model the request asked for stands in for it; CLIP's
+    responses carry the model name, weights and checksum.
+    """
+    if api == "detect_labels":
+        return response.get("LabelModelVersion")
+    if api == "azure_tags":
+        return response.get("modelVersion")
+    if api == "clip_zero_shot":
+        return response.get("modelVersion")
+    if api == "google_label_detection":
+        features = (request or {}).get("features") or [{}]
+        return features[0].get("model") or "builtin/stable"
+    return None
 
 
 def strip_transport_metadata(response: dict[str, Any]) -> dict[str, Any]:
@@ -46,18 +61,22 @@ def make_record(
     sent: dict[str, Any] | None,
     request_time: str | None = None,
     simulation: dict[str, Any] | None = None,
+    endpoint: str | None = None,
 ) -> dict[str, Any]:
     """A cache record for one response (`simulation`: the settings a simulated response came from)."""
+    simulated = simulation is not None or backend == "simulated"
     return {
         "api": api,
+        "service": API_SERVICE[api],
         "operation": API_OPERATIONS[api],
         "sha256": sha256,
         "image_id": image_id,
         "request_time": request_time or datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "region": region,
-        "model_version": model_version(api, response),
+        "endpoint": endpoint,
+        "model_version": "simulated" if backend == "simulated" else model_version(api, response, request),
         "backend": backend,
-        "simulated": backend == "simulated",
+        "simulated": simulated,
         "simulation": simulation,
         "request": request,
         "sent": sent,

@@ -1,4 +1,4 @@
-"""Autotagger output against the manual labels: Tables 6.1 and 6.2, threshold sweep, fine-tuned model."""
+"""Autotagger output against the manual labels: Tables 6.1 (per service) and 6.2, threshold sweep, fine-tuned model."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score, recall_score
 
+from images_as_data.autotag import LABEL_API, SERVICE_SHORT, SERVICE_TITLES, SERVICES
 from images_as_data.autotag.sample import as_yes
 from images_as_data.common.atomic import write_csv, write_text
 
@@ -22,11 +23,26 @@ SIMULATED_NOTE = (
     "Simulated responses: the demo corpus was tagged by a seeded simulation in Rekognition's "
     "response shape, not by Amazon Rekognition."
 )
+RANDOM_WEIGHTS_NOTE = (
+    "Random weights: the CLIP model was randomly initialised (demo and CI, where no weights can be "
+    "downloaded), so its scores carry no meaning."
+)
 TITLES = {
     "table_6_1": 'Table 6.1: Rekognition label "{target}" (confidence >= {threshold:g}) against manual {manual} labels',
     "table_6_2": 'Table 6.2: Rekognition celebrity "{target}" (match confidence >= {threshold:g}) against manual {manual} labels',
 }
-FINETUNED_COLUMNS = ["task", "comparison", "method", "n_images", *COUNTS, *METRICS, "simulated", "note"]
+SERVICE_TITLE = 'Table 6.1 ({service}): label "{target}" (confidence >= {threshold:g}) against manual {manual} labels'
+FINETUNED_COLUMNS = ["task", "comparison", "method", "n_images", *COUNTS, *METRICS, "simulated", "note", "service"]
+
+
+def simulated_note(service: str) -> str:
+    """What a simulated (or randomly initialised) service's outputs say about themselves."""
+    if service == "rekognition":
+        return SIMULATED_NOTE
+    if service == "clip":
+        return RANDOM_WEIGHTS_NOTE
+    return (f"Simulated responses: the demo corpus was tagged by a seeded simulation in {SERVICE_TITLES[service]}'s "
+            f"response format, not by {SERVICE_TITLES[service]}.")
 
 
 @dataclass(frozen=True)
@@ -62,19 +78,24 @@ class Comparison:
     threshold: float  # confidence at or above which the autotagger says yes
     manual_column: str
     task: str | None = None  # fine-tuned task with the same meaning, if any
+    service: str = "rekognition"
 
     @property
     def api(self) -> str:
-        return "detect_labels" if self.kind == "label" else "recognize_celebrities"
+        return LABEL_API[self.service] if self.kind == "label" else "recognize_celebrities"
 
     @property
     def name(self) -> str:
-        return f"{self.target} vs manual {self.manual_column}"
+        """Rekognition's comparisons keep their names; the other services' say whose label it is."""
+        prefix = "" if self.service == "rekognition" else f"{SERVICE_SHORT[self.service]} "
+        return f"{prefix}{self.target} vs manual {self.manual_column}"
 
     def scores(self, output: AutotagOutput) -> pd.Series:
         """Highest confidence of the target per sample image (NaN where the service did not return it)."""
         if self.kind == "label":
             labels = output.labels
+            if "service" in labels.columns:
+                labels = labels[labels["service"].fillna("rekognition") == self.service]
             found = labels.loc[labels["label"] == self.target].groupby("image_id")["confidence"].max()
         else:
             faces = output.celebrities
@@ -93,6 +114,25 @@ def comparisons_from_config(section: Mapping[str, Any]) -> dict[str, Comparison]
         "table_6_2": Comparison("celebrity", celebrity.get("name", ""), float(celebrity.get("min_match_confidence", 0)),
                                 celebrity.get("manual_column", "legend"), celebrity.get("task")),
     }
+
+
+def label_services(section: Mapping[str, Any]) -> list[str]:
+    """The compared services that return labels (Rekognition only when DetectLabels is called)."""
+    chosen = section.get("services", ["rekognition"])
+    apis = section.get("apis", ["detect_labels", "recognize_celebrities"])
+    return [service for service in SERVICES if service in chosen and (service != "rekognition" or "detect_labels" in apis)]
+
+
+def service_comparisons(section: Mapping[str, Any]) -> dict[str, Comparison]:
+    """Table 6.1 of each other compared service: its proxy label against a manual label."""
+    comparisons = {}
+    for service in SERVICES[1:]:
+        if service not in section.get("services", ["rekognition"]):
+            continue
+        label = section.get(service, {}).get("label_comparison", {})
+        comparisons[service] = Comparison("label", label.get("label", ""), float(label.get("min_confidence", 50)),
+                                          label.get("manual_column", "protest"), label.get("task"), service)
+    return comparisons
 
 
 def binary_metrics(manual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -135,12 +175,15 @@ def compare(comparison: Comparison, output: AutotagOutput, threshold: float | No
         "manual_column": comparison.manual_column,
         **binary_metrics(manual_labels(output.sample, comparison.manual_column).to_numpy(), says_yes),
         "simulated": output.simulated(comparison.api),
+        "service": comparison.service,
     }
 
 
 def comparison_table(comparison: Comparison, output: AutotagOutput) -> pd.DataFrame:
     """Table 6.1 / 6.2 as one tidy row, with the model version the service reported."""
-    return pd.DataFrame([{**compare(comparison, output), "model_version": output.model_versions(comparison.api)}])
+    row = compare(comparison, output)
+    service = row.pop("service")
+    return pd.DataFrame([{**row, "model_version": output.model_versions(comparison.api), "service": service}])
 
 
 def _percent(value: float) -> str:
@@ -151,14 +194,18 @@ def comparison_markdown(table: pd.DataFrame, title: str) -> str:
     """The book's layout: rows autotagger no/yes, columns manual no/yes, then the metrics."""
     row = table.iloc[0]
     target, manual, simulated = row["autotag_target"], row["manual_column"], bool(row["simulated"])
-    tagger = "simulated AWS" if simulated else "AWS"
+    service = row.get("service", "rekognition")
+    if simulated:
+        tagger = f"{SERVICE_SHORT[service]}, random weights" if service == "clip" else f"simulated {SERVICE_SHORT[service]}"
+    else:
+        tagger = SERVICE_SHORT[service]
     matrix = pd.DataFrame(
         {f"no {manual} (manual)": [row["tn"], row["fp"]], f"{manual} (manual)": [row["fn"], row["tp"]]},
         index=[f"no {target} ({tagger})", f"{target} ({tagger})"],
     )
     lines = [f"# {title}", ""]
     if simulated:
-        lines += [f"> **{SIMULATED_NOTE}**", ""]
+        lines += [f"> **{simulated_note(service)}**", ""]
     lines += [
         matrix.to_markdown(),
         "",
@@ -206,7 +253,8 @@ def read_finetuned_predictions(predictions_csv: str | Path, splits_csv: str | Pa
 def _autotag_row(comparison: Comparison, output: AutotagOutput, note: str) -> dict[str, Any]:
     row = compare(comparison, output)
     return {"task": comparison.task, "comparison": comparison.name, "method": "autotagger",
-            **{key: row[key] for key in ["n_images", *COUNTS, *METRICS, "simulated"]}, "note": note}
+            **{key: row[key] for key in ["n_images", *COUNTS, *METRICS, "simulated"]}, "note": note,
+            "service": comparison.service}
 
 
 def compare_with_finetuned(comparison: Comparison, output: AutotagOutput, predictions: pd.DataFrame | None) -> pd.DataFrame:
@@ -252,19 +300,43 @@ def run_comparison_table(table: str, section: Mapping[str, Any], inputs: Mapping
         raise ValueError("autotag.celebrity_comparison.name is empty; set the celebrity to look for")
     result = comparison_table(comparison, output)
     title = TITLES[table].format(target=comparison.target, threshold=comparison.threshold, manual=comparison.manual_column)
-    row = result.iloc[0]
-    log.info("%s (%s responses): tn %d, fp %d, fn %d, tp %d; accuracy %s, precision %s, recall %s",
-             title, "simulated" if row["simulated"] else "real", row["tn"], row["fp"], row["fn"], row["tp"],
-             _percent(row["accuracy"]), _percent(row["precision"]), _percent(row["recall"]))
+    _log_table(title, result.iloc[0])
     write_csv(result.assign(table=table)[["table", *result.columns]], output_csv)
     write_text(comparison_markdown(result, title), output_md)
     return result
 
 
 def fetched_comparisons(section: Mapping[str, Any]) -> list[Comparison]:
-    """The configured comparisons whose API was called."""
-    apis = section.get("apis", ["detect_labels", "recognize_celebrities"])
-    return [c for c in comparisons_from_config(section).values() if c.api in apis and c.target]
+    """The configured comparisons whose service and API were called: Rekognition's two, then one per other service."""
+    comparisons = []
+    if "rekognition" in section.get("services", ["rekognition"]):
+        apis = section.get("apis", ["detect_labels", "recognize_celebrities"])
+        comparisons += [c for c in comparisons_from_config(section).values() if c.api in apis and c.target]
+    return comparisons + [c for c in service_comparisons(section).values() if c.target]
+
+
+def run_service_table(service: str, section: Mapping[str, Any], inputs: Mapping[str, str], output_csv, output_md) -> pd.DataFrame:
+    """Table 6.1 of a service other than Rekognition: its proxy label against the manual label."""
+    comparisons = service_comparisons(section)
+    if service not in comparisons:
+        raise ValueError(f"autotag.services does not include {service}")
+    comparison = comparisons[service]
+    if not comparison.target:
+        raise ValueError(f"autotag.{service}.label_comparison.label is empty; set the label to use as a proxy")
+    output = read_autotag_output(inputs)
+    result = comparison_table(comparison, output)
+    title = SERVICE_TITLE.format(service=SERVICE_TITLES[service], target=comparison.target,
+                                 threshold=comparison.threshold, manual=comparison.manual_column)
+    _log_table(title, result.iloc[0])
+    write_csv(result.assign(table=f"table_6_1_{service}")[["table", *result.columns]], output_csv)
+    write_text(comparison_markdown(result, title), output_md)
+    return result
+
+
+def _log_table(title: str, row: pd.Series) -> None:
+    log.info("%s (%s responses): tn %d, fp %d, fn %d, tp %d; accuracy %s, precision %s, recall %s",
+             title, "simulated" if row["simulated"] else "real", row["tn"], row["fp"], row["fn"], row["tp"],
+             _percent(row["accuracy"]), _percent(row["precision"]), _percent(row["recall"]))
 
 
 def run_threshold_sweep(section: Mapping[str, Any], inputs: Mapping[str, str], output_csv) -> pd.DataFrame:
@@ -296,6 +368,13 @@ def run_vs_finetuned(section: Mapping[str, Any], inputs: Mapping[str, str], outp
             task_predictions = read_finetuned_predictions(predictions[comparison.task], None)
         parts.append(compare_with_finetuned(comparison, output, task_predictions))
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FINETUNED_COLUMNS)
+    # Every service is scored on the same images, so the fine-tuned model's row appears once per task.
+    finetuned = table["method"] == "fine-tuned"
+    table = table[~finetuned | ~table.duplicated(["task", "method"])]
+    # Per task (in config order): every service's autotagger row, then the fine-tuned model's.
+    task_order = {task: index for index, task in enumerate(dict.fromkeys(table["task"]))}
+    order = table["task"].map(task_order) * 2 + (table["method"] == "fine-tuned")
+    table = table.iloc[order.argsort(kind="stable")].reset_index(drop=True)
     table = table.reindex(columns=FINETUNED_COLUMNS).astype({column: "Int64" for column in ["n_images", *COUNTS]})
     write_csv(table, output_csv)
     return table

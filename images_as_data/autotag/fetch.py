@@ -1,4 +1,8 @@
-"""Fetch one response per image and API through the cache, after estimating the cost."""
+"""Fetch one response per image and API through the cache, after estimating the cost.
+
+The same machinery serves every tagger: Rekognition, Google Cloud Vision, Azure AI Vision
+(one call per image, several in flight) and the local CLIP tagger (batches of images).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from images_as_data.autotag import API_OPERATIONS
-from images_as_data.autotag.backends import Backend, make_backend
+from images_as_data.autotag import API_OPERATIONS, SERVICE_TITLES
+from images_as_data.autotag.backends import Backend, ImageRejected, make_backend
 from images_as_data.autotag.cache import ResponseCache, make_record
 from images_as_data.autotag.images import prepare_image
 from images_as_data.autotag.settings import FetchSettings, fetch_settings
@@ -28,7 +32,7 @@ MAX_LISTED = 20
 
 
 class CallCapExceeded(RuntimeError):
-    """More calls are needed than autotag.max_calls allows."""
+    """More calls are needed than the service's max_calls allows."""
 
 
 class MissingCachedResponses(RuntimeError):
@@ -88,10 +92,11 @@ def estimate_calls(jobs: list[Job], missing: list[Job], settings: FetchSettings)
             "cached": cached,
             "calls_needed": needed,
             "price_per_call_usd": price,
-            "cost_usd": round(needed * price, 6) if settings.backend == "aws" else 0.0,
+            "cost_usd": round(needed * price, 6) if settings.billed else 0.0,
             "cost_if_live_usd": round(needed * price, 6),
             "max_calls": settings.max_calls,
             "simulated": settings.simulated,
+            "service": settings.service,
         })
     return pd.DataFrame(rows)
 
@@ -104,31 +109,47 @@ def describe_estimate(estimate: pd.DataFrame) -> str:
         for row in estimate.itertuples(index=False)
     ]
     backend = estimate["backend"].iloc[0]
+    service = estimate["service"].iloc[0]
+    key = "autotag" if service == "rekognition" else f"autotag.{service}"
     total = estimate["calls_needed"].sum()
     cost = estimate["cost_if_live_usd"].sum()
-    billing = "billed by AWS" if backend == "aws" else f"nothing is billed with the {backend} backend"
+    if service == "clip":
+        billing = "a local model: nothing is billed"
+    elif estimate["cost_usd"].sum() > 0 or backend in ("aws", "google", "azure"):
+        billing = f"billed by {SERVICE_TITLES[service]}"
+    else:
+        billing = f"nothing is billed with the {backend} backend"
     return (
-        f"autotag estimate ({backend} backend): {total} calls needed, ${cost:.2f} at the configured prices "
-        f"({billing}); cap autotag.max_calls = {estimate['max_calls'].iloc[0]}\n" + "\n".join(lines)
+        f"autotag estimate ({backend} backend) for {SERVICE_TITLES[service]}: {total} calls needed, ${cost:.2f} "
+        f"at the configured prices ({billing}); cap {key}.max_calls = {estimate['max_calls'].iloc[0]}\n"
+        + "\n".join(lines)
     )
 
 
 def _is_current(record: dict[str, Any], settings: FetchSettings, cache: ResponseCache) -> bool:
-    """Whether a cached record can be used; a stale simulation is redone, a real mismatch is an error."""
+    """Whether a cached record can be used.
+
+    A stale simulation or local (free) result is computed again; a paid response requested
+    otherwise is an error, so that nobody pays twice without deciding to.
+    """
     path = cache.path(record["api"], record["sha256"])
     if bool(record.get("simulated")) != settings.simulated:
         kind = "simulated" if record.get("simulated") else "real"
         raise ValueError(
-            f"{path} holds a {kind} response but autotag.backend is {settings.backend}; "
+            f"{path} holds a {kind} response but {settings.key}.backend is {settings.backend}"
+            f"{' with random weights' if settings.random_weights else ''}; "
             "keep simulated and real responses in different autotag.cache_dir folders"
         )
     wanted = settings.request_parameters(record["api"])
     if settings.simulated:
         return record.get("request") == wanted and record.get("simulation") == settings.simulation_signature()
+    if settings.free:
+        return record.get("request") == wanted
     if record.get("request") is not None and record["request"] != wanted:
+        what = "autotag.detect_labels" if settings.service == "rekognition" else f"{settings.key} request keys"
         raise ValueError(
             f"{path} was requested with {record['request']} but the config now asks for {wanted} "
-            "(autotag.detect_labels); point autotag.cache_dir at a new folder to fetch with the new "
+            f"({what}); point autotag.cache_dir at a new folder to fetch with the new "
             "parameters (it costs a call per image), or restore the old values"
         )
     return True
@@ -140,23 +161,78 @@ def _list_jobs(jobs: list[Job]) -> str:
     return listed + more
 
 
-def _fetch_one(job: Job, backend: Backend, cache: ResponseCache, settings: FetchSettings) -> dict[str, Any]:
+def _prepare(job: Job, settings: FetchSettings):
     image = prepare_image(job.image_id, job.path, job.sha256, settings.image_limits)
     if image.reencoded:
         log.debug("%s re-encoded before sending: %s", job.image_id, image.reason)
-    parameters = settings.request_parameters(job.api)
-    response = backend.call(job.api, image, parameters)
+    return image
+
+
+def _store(job: Job, image, response: dict[str, Any], backend: Backend, cache: ResponseCache,
+           settings: FetchSettings) -> dict[str, Any]:
     record = make_record(
         job.api, job.image_id, job.sha256, response,
-        region=backend.region, backend=backend.name, request=parameters, sent=image.description(),
-        simulation=settings.simulation_signature(),
+        region=backend.region, backend=backend.name, request=settings.request_parameters(job.api),
+        sent=image.description(), simulation=settings.simulation_signature(), endpoint=getattr(backend, "endpoint", None),
     )
     cache.store(record)
     return record
 
 
+def _fetch_one(job: Job, backend: Backend, cache: ResponseCache, settings: FetchSettings) -> dict[str, Any]:
+    image = _prepare(job, settings)
+    response = backend.call(job.api, image, settings.request_parameters(job.api))
+    return _store(job, image, response, backend, cache, settings)
+
+
+def _rejection(error: BaseException) -> str | None:
+    """Why the service refused one image, or None when the error is not about the image."""
+    if isinstance(error, ImageRejected):
+        return str(error)
+    if isinstance(error, ClientError) and error.response["Error"]["Code"] in IMAGE_ERROR_CODES:
+        return f"{error.response['Error']['Code']}: {error.response['Error'].get('Message', '')}"
+    return None
+
+
+def _raise_rejected(rejected: list[tuple[Job, str]]) -> None:
+    if rejected:
+        listed = "; ".join(f"{job.image_id} {job.api}: {reason}" for job, reason in rejected[:MAX_LISTED])
+        raise RejectedImages(
+            f"the service rejected {len(rejected)} image(s) (the other responses are cached): {listed}. "
+            "Check these files or exclude them from the sample"
+        )
+
+
+def _score_batches(missing: list[Job], backend, cache: ResponseCache, settings: FetchSettings) -> dict[Job, dict]:
+    """A local model scores images a batch at a time; each batch is cached as soon as it is scored."""
+    fetched: dict[Job, dict] = {}
+    rejected: list[tuple[Job, str]] = []
+    for start in range(0, len(missing), backend.batch_size):
+        batch = missing[start:start + backend.batch_size]
+        images = []
+        for job in batch:
+            try:
+                images.append((job, _prepare(job, settings)))
+            except (OSError, ValueError) as error:  # unreadable or changed files: named at the end
+                rejected.append((job, str(error)))
+        if not images:
+            continue
+        try:
+            responses = backend.call_batch(batch[0].api, [image for _, image in images], settings.request_parameters(batch[0].api))
+        except Exception as error:
+            log.error("stopping after %d new responses (each is cached; a rerun resumes from here): %s", len(fetched), error)
+            raise
+        for (job, image), response in zip(images, responses, strict=True):
+            fetched[job] = _store(job, image, response, backend, cache, settings)
+        log.info("scored %d of %d images", len(fetched), len(missing))
+    _raise_rejected(rejected)
+    return fetched
+
+
 def _call_missing(missing: list[Job], backend: Backend, cache: ResponseCache, settings: FetchSettings) -> dict[Job, dict]:
     """Make the calls, at most max_in_flight at a time; each response is cached as it arrives."""
+    if getattr(backend, "batch_size", None):
+        return _score_batches(missing, backend, cache, settings)
     fetched: dict[Job, dict] = {}
     rejected: list[tuple[Job, str]] = []
     with ThreadPoolExecutor(max_workers=settings.client.max_in_flight, thread_name_prefix="autotag") as pool:
@@ -168,8 +244,8 @@ def _call_missing(missing: list[Job], backend: Backend, cache: ResponseCache, se
                 fetched[job] = future.result()
                 if len(fetched) % 50 == 0:
                     log.info("fetched %d of %d responses", len(fetched), len(missing))
-            elif isinstance(error, ClientError) and error.response["Error"]["Code"] in IMAGE_ERROR_CODES:
-                rejected.append((job, f"{error.response['Error']['Code']}: {error.response['Error'].get('Message', '')}"))
+            elif _rejection(error) is not None:
+                rejected.append((job, _rejection(error)))
             else:
                 for other in futures:
                     other.cancel()
@@ -178,12 +254,7 @@ def _call_missing(missing: list[Job], backend: Backend, cache: ResponseCache, se
                     len(fetched), error,
                 )
                 raise error
-    if rejected:
-        listed = "; ".join(f"{job.image_id} {job.api}: {reason}" for job, reason in rejected[:MAX_LISTED])
-        raise RejectedImages(
-            f"the service rejected {len(rejected)} image(s) (the other responses are cached): {listed}. "
-            "Check these files or exclude them from the sample"
-        )
+    _raise_rejected(rejected)
     return fetched
 
 
@@ -214,13 +285,14 @@ def fetch_responses(
     log.info(describe_estimate(estimate))
     if missing and settings.backend == "replay":
         raise MissingCachedResponses(
-            f"replay backend: {len(missing)} response(s) are not in the cache {cache.root}: {_list_jobs(missing)}. "
-            "Fetch them with autotag.backend: aws, or copy the cache folder of whoever fetched them"
+            f"replay backend: {len(missing)} {SERVICE_TITLES[settings.service]} response(s) are not in the cache "
+            f"{cache.root}: {_list_jobs(missing)}. Fetch them with {settings.key}.backend: {settings.live_backend}, "
+            "or copy the cache folder of whoever fetched them"
         )
     if len(missing) > settings.max_calls:
         raise CallCapExceeded(
-            f"{len(missing)} calls are needed but autotag.max_calls is {settings.max_calls}: "
-            f"{describe_estimate(estimate)}\nRaise autotag.max_calls, or lower autotag.n_most_shared, to go on"
+            f"{len(missing)} calls are needed but {settings.key}.max_calls is {settings.max_calls}: "
+            f"{describe_estimate(estimate)}\nRaise {settings.key}.max_calls, or lower autotag.n_most_shared, to go on"
         )
     fetched = _call_missing(missing, backend, cache, settings)
     records.update(fetched)
@@ -228,7 +300,7 @@ def fetch_responses(
     if reencoded:
         log.info("%d images were re-encoded to fit the API's limits (reasons in requests.csv), e.g. %s",
                  len(reencoded), ", ".join(reencoded[:5]))
-    log.info("autotag: %d responses from the cache, %d new calls", len(jobs) - len(missing), len(missing))
+    log.info("autotag %s: %d responses from the cache, %d new calls", settings.service, len(jobs) - len(missing), len(missing))
     ordered = [dict(records[job], image_id=job.image_id) for job in jobs]
     return FetchReport(ordered, calls_made=len(missing), from_cache=len(jobs) - len(missing), estimate=estimate)
 
@@ -253,23 +325,26 @@ def run_fetch(
     estimate_csv: str | Path,
     records_jsonl: str | Path,
     backend: Backend | None = None,
+    service: str = "rekognition",
+    live=None,
 ) -> FetchReport:
-    """The fetch rule: estimate, call what is not cached, write the sample's records.
+    """The fetch rule of one service: estimate, call what is not cached, write the sample's records.
 
-    `backend` replaces the one the config names (tests pass a Stubber-wrapped client).
+    `backend` replaces the one the config names (tests pass a Stubber-wrapped client); `live`
+    builds the live backend of a service other than Rekognition (see backends.make_backend).
     """
-    settings = fetch_settings(config)
+    settings = fetch_settings(config, service)
     sample = read_sample(sample_csv)
     if backend is None:
         truth = None
-        if settings.simulated:
+        if settings.backend == "simulated":
             section = config.get("autotag", {})
             truth = scene_truth_from_sample(
                 sample,
                 section.get("label_comparison", {}).get("manual_column", "protest"),
                 section.get("celebrity_comparison", {}).get("manual_column", "legend"),
             )
-        backend = make_backend(settings, truth, settings.simulated_celebrity)
+        backend = make_backend(settings, truth, settings.simulated_celebrity, live)
     report = fetch_responses(sample, settings, backend, ResponseCache(settings.cache_root), estimate_csv)
     write_records(report.records, records_jsonl)
     return report

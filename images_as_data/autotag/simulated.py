@@ -181,3 +181,82 @@ def scene_truth_from_sample(sample, crowd_column: str, celebrity_column: str) ->
         sha256: SceneTruth(crowd=bool(has_crowd), celebrity=bool(has_celebrity))
         for sha256, has_crowd, has_celebrity in zip(sample["sha256"], crowd, celebrity)
     }
+
+
+# --- Google Cloud Vision and Azure AI Vision ------------------------------------------------
+# Label names as each service writes them: Google capitalises and returns "Protest" and
+# "Demonstration" for protest photographs, Azure writes lower case and uses "group" (book
+# Figure 6.4). Which labels a scene gets is drawn per image; the proxy label follows the rates.
+
+GOOGLE_SCENE_LABELS: dict[str, list[str]] = {
+    "crowd": ["Crowd", "People", "Public event", "Event", "Street", "Banner", "Pedestrian", "City", "Signage",
+              "Rebellion", "Town square", "Flag", "Tourism", "Recreation", "Travel"],
+    "portrait": ["Forehead", "Smile", "Chin", "Eyebrow", "Suit", "Gesture", "Event", "Microphone", "Public speaking",
+                 "Spokesperson", "Musician", "Performance", "Entertainment", "Happy"],
+    "other": ["Font", "Text", "Poster", "Screenshot", "Paper", "Rectangle", "Advertising", "Brand", "Illustration",
+              "Cartoon", "Art", "Graphic design", "Logo", "Graphics"],
+}
+AZURE_SCENE_LABELS: dict[str, list[str]] = {
+    "crowd": ["person", "outdoor", "people", "group", "street", "text", "clothing", "sky", "building", "city",
+              "event", "protest", "banner", "sign"],
+    "portrait": ["person", "human face", "clothing", "man", "smile", "suit", "indoor", "microphone", "portrait",
+                 "wall", "woman", "tie"],
+    "other": ["text", "screenshot", "font", "poster", "design", "cartoon", "graphic design", "illustration",
+              "indoor", "drawing", "sketch", "logo"],
+}
+
+
+def _scored(rng: np.random.Generator, names: list[str], always: int, keep: float) -> dict[str, float]:
+    """The first `always` names at high scores, each later one with probability `keep` (0-1 scores)."""
+    return {
+        name: float(rng.uniform(0.88, 0.99) if index < always else rng.uniform(0.5, 0.95))
+        for index, name in enumerate(names)
+        if index < always or rng.random() < keep
+    }
+
+
+def _proxy_score(rng: np.random.Generator, present: bool, recall: float, false_positive_rate: float) -> float | None:
+    """Score (0-1) of the proxy label, or None when the service does not return it."""
+    if rng.random() < (recall if present else false_positive_rate):
+        return float(rng.uniform(0.6, 0.98) if present else rng.uniform(0.5, 0.8))
+    return float(rng.uniform(0.3, 0.5)) if rng.random() < 0.3 else None
+
+
+def simulate_google_labels(seed: int, sha256: str, truth: SceneTruth, rates, request: dict[str, Any]) -> dict[str, Any]:
+    """An AnnotateImageResponse with labelAnnotations (mid, description, score, topicality), as the REST API returns it.
+
+    Google returns labels scored 0.5 and above, most confident first, at most maxResults.
+    """
+    rng = image_rng(seed, sha256, "google_label_detection")
+    scores = _scored(rng, GOOGLE_SCENE_LABELS[_scene(truth)], always=2, keep=0.5)
+    protest = _proxy_score(rng, truth.crowd, rates.protest_recall, rates.protest_false_positive_rate)
+    if protest is not None:
+        scores["Protest"] = protest
+        if protest >= 0.5 and rng.random() < 0.7:
+            scores["Demonstration"] = protest * float(rng.uniform(0.85, 1.0))
+    if truth.crowd and rng.random() < 0.35:  # Google rarely says Crowd: the book's Figure 6.4 shows it lower
+        scores.pop("Crowd", None)
+    max_results = int((request.get("features") or [{}])[0].get("maxResults", 10))
+    ranked = sorted(((name, score) for name, score in scores.items() if score >= 0.5), key=lambda item: -item[1])
+    return {"labelAnnotations": [
+        {"mid": f"/simulated/{name.lower().replace(' ', '_')}", "description": name, "score": round(score, 6),
+         "topicality": round(score, 6)}
+        for name, score in ranked[:max_results]
+    ]}
+
+
+def simulate_azure_tags(
+    seed: int, sha256: str, truth: SceneTruth, rates, request: dict[str, Any], size: tuple[int, int]
+) -> dict[str, Any]:
+    """An Image Analysis 4.0 result with the tags feature (modelVersion, metadata, tagsResult.values)."""
+    rng = image_rng(seed, sha256, "azure_tags")
+    scores = _scored(rng, AZURE_SCENE_LABELS[_scene(truth)], always=1, keep=0.55)
+    crowd = _proxy_score(rng, truth.crowd, rates.crowd_recall, rates.crowd_false_positive_rate)
+    if crowd is not None:
+        scores["crowd"] = crowd
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    return {
+        "modelVersion": SIMULATED_MODEL_VERSION,
+        "metadata": {"width": int(size[0]), "height": int(size[1])},
+        "tagsResult": {"values": [{"name": name, "confidence": round(score, 6)} for name, score in ranked]},
+    }

@@ -1,15 +1,22 @@
-"""Tidy tables from raw responses: one row per image-label, image-celebrity face, image-call."""
+"""Tidy tables from raw responses: one row per image-label, image-celebrity face, image-call.
+
+The label table holds every service's labels with the same columns; confidences are on
+Rekognition's 0-100 scale (Google's scores, Azure's confidences and CLIP's probabilities,
+0-1, are multiplied by 100).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
 
+from images_as_data.autotag import API_SERVICE
 from images_as_data.autotag.fetch import read_records
 from images_as_data.common.atomic import write_csv
 
-LABEL_COLUMNS = ["image_id", "label", "confidence", "parents", "n_instances", "model_version", "simulated"]
+LABEL_COLUMNS = ["image_id", "label", "confidence", "parents", "n_instances", "model_version", "simulated", "service"]
 CELEBRITY_COLUMNS = [
     "image_id", "name", "celebrity_id", "match_confidence", "face_confidence",
     "bbox_left", "bbox_top", "bbox_width", "bbox_height", "urls", "simulated",
@@ -17,7 +24,9 @@ CELEBRITY_COLUMNS = [
 REQUEST_COLUMNS = [
     "image_id", "api", "sha256", "request_time", "region", "backend", "model_version", "simulated",
     "reencoded", "reencode_reason", "sent_bytes", "n_labels", "n_celebrities", "n_unrecognized_faces",
+    "service", "endpoint",
 ]
+LABEL_APIS = ("detect_labels", "google_label_detection", "azure_tags", "clip_zero_shot")
 LIST_SEPARATOR = ";"
 
 
@@ -25,20 +34,40 @@ def _records_of(records: Iterable[dict[str, Any]], api: str) -> list[dict[str, A
     return [record for record in records if record["api"] == api]
 
 
+def response_labels(api: str, response: dict[str, Any]) -> list[dict[str, Any]]:
+    """(label, confidence 0-100, parents, n_instances) of one response, in the service's order."""
+    if api == "detect_labels":
+        return [
+            {"label": label["Name"], "confidence": float(label["Confidence"]),
+             "parents": LIST_SEPARATOR.join(parent["Name"] for parent in label.get("Parents", [])),
+             "n_instances": len(label.get("Instances", []))}
+            for label in response.get("Labels", [])
+        ]
+    if api == "google_label_detection":
+        return [{"label": label["description"], "confidence": 100 * float(label.get("score", 0.0)), "parents": "",
+                 "n_instances": 0} for label in response.get("labelAnnotations", [])]
+    if api == "azure_tags":
+        return [{"label": tag["name"], "confidence": 100 * float(tag["confidence"]), "parents": "", "n_instances": 0}
+                for tag in (response.get("tagsResult") or {}).get("values", [])]
+    if api == "clip_zero_shot":
+        return [{"label": entry["label"], "confidence": 100 * float(entry["score"]), "parents": "", "n_instances": 0}
+                for entry in response.get("labels", [])]
+    raise ValueError(f"no labels in {api} responses")
+
+
 def tidy_labels(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """DetectLabels: one row per image and label."""
+    """Every service's labels: one row per image, service and label."""
     rows = [
         {
             "image_id": record["image_id"],
-            "label": label["Name"],
-            "confidence": float(label["Confidence"]),
-            "parents": LIST_SEPARATOR.join(parent["Name"] for parent in label.get("Parents", [])),
-            "n_instances": len(label.get("Instances", [])),
+            **label,
             "model_version": record.get("model_version"),
             "simulated": bool(record.get("simulated")),
+            "service": API_SERVICE[record["api"]],
         }
-        for record in _records_of(records, "detect_labels")
-        for label in record["response"].get("Labels", [])
+        for record in records
+        if record["api"] in LABEL_APIS
+        for label in response_labels(record["api"], record["response"])
     ]
     return pd.DataFrame(rows, columns=LABEL_COLUMNS)
 
@@ -72,7 +101,7 @@ def tidy_requests(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     for record in records:
         response = record["response"]
         sent = record.get("sent") or {}
-        is_labels = record["api"] == "detect_labels"
+        is_labels = record["api"] in LABEL_APIS
         rows.append({
             "image_id": record["image_id"],
             "api": record["api"],
@@ -85,17 +114,20 @@ def tidy_requests(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
             "reencoded": sent.get("reencoded"),
             "reencode_reason": sent.get("reason"),
             "sent_bytes": sent.get("bytes"),
-            "n_labels": len(response.get("Labels", [])) if is_labels else None,
+            "n_labels": len(response_labels(record["api"], response)) if is_labels else None,
             "n_celebrities": None if is_labels else len(response.get("CelebrityFaces", [])),
             "n_unrecognized_faces": None if is_labels else len(response.get("UnrecognizedFaces", [])),
+            "service": API_SERVICE[record["api"]],
+            "endpoint": record.get("endpoint"),
         })
     frame = pd.DataFrame(rows, columns=REQUEST_COLUMNS)
     return frame.astype({"n_labels": "Int64", "n_celebrities": "Int64", "n_unrecognized_faces": "Int64"})
 
 
 def run_tidy(records_jsonl, labels_csv, celebrities_csv, requests_csv) -> None:
-    """The tidy rule: the three tables from the fetched records."""
-    records = read_records(records_jsonl)
+    """The tidy rule: the three tables from the fetched records of one or more services (`records_jsonl`: a path or a list)."""
+    paths = [records_jsonl] if isinstance(records_jsonl, (str, Path)) else list(records_jsonl)
+    records = [record for path in paths for record in read_records(path)]
     write_csv(tidy_labels(records), labels_csv)
     write_csv(tidy_celebrities(records), celebrities_csv)
     write_csv(tidy_requests(records), requests_csv)
