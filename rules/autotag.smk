@@ -119,9 +119,9 @@ rule autotag_clip:
         "../envs/taggers.yaml"
     threads: AUTOTAG["clip"]["threads"]
     resources:
+        **autotag_clip_gpu_resources(),
         mem_mb=6000,
         runtime=240,
-        **autotag_clip_gpu_resources(),
     params:
         config=fetch_config(config, "clip"),
     script:
