@@ -71,8 +71,9 @@ def make_google_client(options: dict[str, Any]) -> vision.ImageAnnotatorClient:
 
 
 def response_json(response: vision.AnnotateImageResponse) -> dict[str, Any]:
-    """The REST API's JSON of one image's response."""
-    return json.loads(vision.AnnotateImageResponse.to_json(response, preserving_proto_field_name=False, indent=None))
+    """The REST API's JSON of one image's response (camelCase, fields at their default value left out)."""
+    return json.loads(vision.AnnotateImageResponse.to_json(
+        response, preserving_proto_field_name=False, indent=None, always_print_fields_with_no_presence=False))
 
 
 def annotate_request(image: PreparedImage, parameters: dict[str, Any]) -> vision.AnnotateImageRequest:
