@@ -15,6 +15,7 @@ from images_as_data.autotag.compare import run_vs_finetuned
 
 from .conftest import REPO
 from .test_autotag import build_tiny_corpus
+from .test_envs import rule_blocks
 
 SNAKEFILE = f"""
 from snakemake.utils import validate
@@ -106,3 +107,21 @@ def test_demo_tables_and_figures_come_out_offline_marked_simulated(tmp_path):
     assert rows["service"].tolist()[:4] == ["rekognition", "google", "azure", "clip"]
     assert set(rows["n_images"]) == {len(sample) - 2}
     assert rows.set_index("method").loc["fine-tuned", "recall"] == 1.0
+
+
+def test_pretrained_clip_weights_are_fetched_by_a_localrule_before_tagging(tmp_path):
+    workdir = make_workdir(tmp_path)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["autotag"]["clip"].update(weights="pretrained", model="ViT-B-32", pretrained="openai", image_size=None,
+                                     checkpoint_sha256="40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(workdir, "-n", "results/autotag/clip/responses.jsonl")
+    assert run.returncode == 0, run.stderr[-3000:]
+    plan = run.stdout + run.stderr
+    assert "rule autotag_clip_weights:" in plan and "rule autotag_clip:" in plan
+    assert "input: results/autotag/sample.csv, resources/weights/open_clip/ViT-B-32/openai/checkpoint.pt" in plan
+    # Downloads and cloud calls run where Snakemake runs; CLIP itself may go to a (GPU) node.
+    blocks = rule_blocks(REPO / "rules" / "autotag.smk")
+    assert "localrule: True" in blocks["autotag_clip_weights"][1] and "localrule" not in blocks["autotag_clip"][1]
+    local = (REPO / "rules" / "autotag.smk").read_text().split("localrules:")[1].split("\n\n")[0]
+    assert "autotag_fetch," in local and "autotag_fetch_service," in local
