@@ -1,10 +1,11 @@
-"""Simulated Rekognition responses for the demo corpus, in the service's exact response shape.
+"""Simulated Rekognition, Google Cloud Vision and Azure AI Vision responses for the demo corpus,
+each in its service's exact documented response format.
 
 The demo corpus has no real photographs, so a live autotagger would say little about it.
 The simulation starts from what each demo image shows (a crowd scene, the Legend
 stand-in) and draws, with a seed derived from the image's SHA-256, the mistakes a real
-tagger makes at configurable rates. Every response carries a `LabelModelVersion` of
-"simulated" and the cache records say `"simulated": true`.
+tagger makes at configurable rates. Rekognition's responses carry a `LabelModelVersion`
+and Azure's a `modelVersion` of "simulated"; every cache record says `"simulated": true`.
 """
 
 from __future__ import annotations
