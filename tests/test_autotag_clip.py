@@ -217,3 +217,18 @@ def test_the_books_pin_is_the_checksum_openai_publishes_in_the_url():
     clip = yaml.safe_load((REPO / "config" / "book.yaml").read_text())["autotag"]["clip"]
     url = clip_tagger.checkpoint_source(clip["model"], clip["pretrained"])
     assert url.endswith("/ViT-B-32.pt") and url.split("/")[-2] == clip["checkpoint_sha256"]
+
+
+def test_config_checks_name_the_key_to_fix(tmp_path):
+    from images_as_data.autotag.settings import check_autotag_config
+    from images_as_data.common.config import ConfigError
+
+    config = clip_config(tmp_path)
+    config["autotag"]["clip"]["label_comparison"]["label"] = "a photo of a riot"
+    with pytest.raises(ConfigError, match="autotag.clip.label_comparison.label 'a photo of a riot' is not in autotag.clip.vocabulary"):
+        check_autotag_config(config)
+    own_data = default_config(services=["rekognition", "google"], backend="aws")
+    own_data["demo"]["generate"] = False
+    own_data["autotag"]["google"]["backend"] = "simulated"
+    with pytest.raises(ConfigError, match="autotag.google.backend: simulated only makes sense.*backend google"):
+        check_autotag_config(own_data)
