@@ -64,7 +64,7 @@ rule autotag_fetch:
 
 rule autotag_fetch_service:
     input:
-        sample=f"{AUTOTAG_DIR}/sample.csv",
+        sample=rules.autotag_sample.output.sample,
     output:
         estimate=f"{AUTOTAG_DIR}/{{cloud}}/estimate.csv",
         responses=f"{AUTOTAG_DIR}/{{cloud}}/responses.jsonl",
@@ -106,7 +106,7 @@ if autotag_clip_fetches_weights():
 
 rule autotag_clip:
     input:
-        sample=f"{AUTOTAG_DIR}/sample.csv",
+        sample=rules.autotag_sample.output.sample,
         weights=autotag_clip_checkpoint(),
     output:
         estimate=f"{AUTOTAG_DIR}/clip/estimate.csv",
@@ -177,10 +177,10 @@ rule autotag_table:
 
 rule autotag_service_table:
     input:
-        sample=f"{AUTOTAG_DIR}/sample.csv",
-        labels=f"{AUTOTAG_DIR}/labels.csv",
-        celebrities=f"{AUTOTAG_DIR}/celebrities.csv",
-        requests=f"{AUTOTAG_DIR}/requests.csv",
+        sample=rules.autotag_sample.output.sample,
+        labels=rules.autotag_tidy.output.labels,
+        celebrities=rules.autotag_tidy.output.celebrities,
+        requests=rules.autotag_tidy.output.requests,
         code=package_code("autotag/compare.py"),
     output:
         csv=report(
@@ -276,17 +276,12 @@ rule autotag_figure_6_3:
 
 rule autotag_figure_6_4:
     input:
-        labels=f"{AUTOTAG_DIR}/labels.csv",
-        requests=f"{AUTOTAG_DIR}/requests.csv",
-        sample=f"{AUTOTAG_DIR}/sample.csv",
+        labels=rules.autotag_tidy.output.labels,
+        requests=rules.autotag_tidy.output.requests,
+        sample=rules.autotag_sample.output.sample,
         code=package_code("autotag/figures.py"),
     output:
-        png=report(
-            f"{RESULTS}/figures/figure_6_4.png",
-            caption="../report/figure_6_4.rst",
-            category="Autotagger",
-        ),
-        pdf=f"{RESULTS}/figures/figure_6_4.pdf",
+        **figure_outputs("figure_6_4", "Autotagger"),
         csv=f"{RESULTS}/tables/figure_6_4.csv",
     log:
         f"{LOGS}/autotag/figure_6_4.log",
