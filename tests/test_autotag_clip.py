@@ -26,6 +26,7 @@ from images_as_data.autotag.tidy import tidy_labels
 
 from .conftest import REPO
 from .test_autotag import default_config, tiny_sample
+from .test_autotag_services import loopback_only  # noqa: F401 (an autouse fixture: nothing leaves 127.0.0.1)
 
 MODEL = "tiny-test-CLIP"
 SIZE = 32

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import logging
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,6 +41,33 @@ GOOGLE_ACCESS = "ya29.FakeAccessTokenNeverWritten"
 GOOGLE_API_KEY = "AIzaFakeApiKeyNeverWrittenAnywhere0"
 ANNOTATE_PATH = "/v1/images:annotate"
 ANALYZE_PATH = "/computervision/imageanalysis:analyze"
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Fail a test that looks up or connects to anything but this machine (the SDKs must talk to the fake)."""
+    real_connect, real_lookup = socket.socket.connect, socket.getaddrinfo
+
+    def local(host) -> bool:
+        if host in ("localhost", None):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not local(address[0]):
+            raise AssertionError(f"the test tried to connect to {address}")
+        return real_connect(self, address)
+
+    def lookup(host, *args, **kwargs):
+        if not local(host):
+            raise AssertionError(f"the test tried to resolve {host}")
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
 
 
 # --- the fake service ---------------------------------------------------------------------------
@@ -120,6 +149,10 @@ def fake_service():
     server.server_close()
 
 
+def _no_metadata_server(*args, **kwargs):
+    raise AssertionError("the test tried to reach the GCE metadata server")
+
+
 @pytest.fixture
 def credentials(monkeypatch, tmp_path):
     """Each SDK's own chain: Google's ADC file (its token endpoint is the fake server) and Azure's key variable.
@@ -140,7 +173,12 @@ def credentials(monkeypatch, tmp_path):
         return adc
 
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    # google-auth reads NO_GCE_CHECK once, at import: set its flag itself, so that looking for
+    # credentials never probes the metadata server's address (no traffic off 127.0.0.1).
+    from google.auth.compute_engine import _metadata
+
+    monkeypatch.setattr(_metadata, "_NO_GCE_CHECK", True)
+    monkeypatch.setattr(_metadata, "ping", _no_metadata_server)
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.delenv("VISION_KEY", raising=False)
     monkeypatch.delenv("VISION_ENDPOINT", raising=False)
