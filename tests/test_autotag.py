@@ -390,3 +390,15 @@ def test_figures_count_images_per_label_and_say_when_simulated(tmp_path):
                           "recall": [1.0, 0.5], "simulated": False})
     fig = pr_curve(sweep, {"Crowd vs manual protest": 50})
     assert fig.axes[0].texts and not any("simulated" in text.get_text() for text in fig.axes[0].texts)
+
+
+def test_pr_curve_marks_every_services_threshold_and_names_the_simulated_ones():
+    sweep = pd.DataFrame({
+        "comparison": ["Crowd vs manual protest"] * 2 + ["Google Protest vs manual protest"] * 2,
+        "threshold": [0, 50, 0, 50], "precision": [0.5, 1.0, 0.6, 0.9], "recall": [1.0, 0.5, 1.0, 0.4],
+        "simulated": True, "service": ["rekognition"] * 2 + ["google"] * 2,
+    })
+    fig = pr_curve(sweep, {"Crowd vs manual protest": 50, "Google Protest vs manual protest": 50})
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    assert texts.count("≥ 50") == 2
+    assert any("simulated responses or random weights (AWS, Google)" in text for text in texts)

@@ -9,8 +9,8 @@ from typing import Any, Mapping
 import pandas as pd
 from matplotlib.figure import Figure
 
-from images_as_data.autotag import LABEL_API, SERVICE_TITLES
-from images_as_data.autotag.compare import comparisons_from_config, label_services, service_comparisons
+from images_as_data.autotag import LABEL_API, SERVICE_SHORT, SERVICE_TITLES
+from images_as_data.autotag.compare import comparisons_from_config, fetched_comparisons, label_services, service_comparisons
 from images_as_data.autotag.sample import as_yes
 from images_as_data.common.atomic import save_figure, write_csv
 from images_as_data.common.plotting import plt
@@ -27,10 +27,9 @@ def label_frequencies(labels: pd.DataFrame, min_confidence: float, top_n: int) -
     return counts.sort_index().sort_values(ascending=False, kind="stable").head(top_n)
 
 
-def _subtitle(ax, simulated: bool) -> None:
+def _subtitle(ax, simulated: bool, text: str = SIMULATED_SUBTITLE) -> None:
     if simulated:
-        ax.text(0.5, 1.01, SIMULATED_SUBTITLE, transform=ax.transAxes, ha="center", va="bottom",
-                color="firebrick", fontsize=8)
+        ax.text(0.5, 1.01, text, transform=ax.transAxes, ha="center", va="bottom", color="firebrick", fontsize=8)
 
 
 def figure_6_3(labels: pd.DataFrame, min_confidence: float, top_n: int, n_images: int, simulated: bool) -> Figure:
@@ -65,7 +64,12 @@ def pr_curve(sweep: pd.DataFrame, chosen: Mapping[str, float]) -> Figure:
     ax.set_ylabel("precision")
     ax.set_title("Autotagger against manual labels, by confidence threshold", pad=14)
     ax.legend(fontsize=8, loc="lower left")
-    _subtitle(ax, bool(sweep["simulated"].any()) if len(sweep) else False)
+    simulated = sweep.loc[sweep["simulated"].astype(bool), "service"] if "service" in sweep else pd.Series(dtype=str)
+    if len(simulated) and set(simulated) != {"rekognition"}:
+        names = ", ".join(dict.fromkeys(SERVICE_SHORT[service] for service in simulated))
+        _subtitle(ax, True, f"demo: simulated responses or random weights ({names})")
+    else:
+        _subtitle(ax, bool(sweep["simulated"].any()) if len(sweep) else False)
     return fig
 
 
@@ -157,7 +161,7 @@ def run_figure_6_3(inputs: Mapping[str, str], section: Mapping[str, Any], png_pa
 def run_pr_curve(sweep_csv, section: Mapping[str, Any], png_path: str, dpi: int, style: str) -> None:
     """The precision-recall rule: writes `png_path` and the PDF beside it."""
     sweep = pd.read_csv(sweep_csv)
-    chosen = {comparison.name: comparison.threshold for comparison in comparisons_from_config(section).values()}
+    chosen = {comparison.name: comparison.threshold for comparison in fetched_comparisons(section)}
     with plt.style.context(style):
         fig = pr_curve(sweep, chosen)
         save_figure(fig, Path(png_path).with_suffix(""), dpi=dpi)
