@@ -402,3 +402,28 @@ def test_pr_curve_marks_every_services_threshold_and_names_the_simulated_ones():
     texts = [text.get_text() for text in fig.axes[0].texts]
     assert texts.count("≥ 50") == 2
     assert any("simulated responses or random weights (AWS, Google)" in text for text in texts)
+
+
+def test_figure_6_4_counts_each_services_labels_above_its_own_threshold():
+    from images_as_data.autotag.figures import figure_6_4, top_labels_by_service
+
+    labels = pd.DataFrame({
+        "image_id": ["a", "b", "a", "b", "c", "a", "b"],
+        "label": ["Crowd", "Crowd", "Protest", "Protest", "Protest", "a photo of a protest", "a cartoon"],
+        "confidence": [80.0, 40.0, 90.0, 60.0, 49.0, 12.0, 9.0],
+        "service": ["rekognition", "rekognition", "google", "google", "google", "clip", "clip"],
+    })
+    requests = pd.DataFrame({"api": ["detect_labels", "google_label_detection", "azure_tags", "clip_zero_shot"],
+                             "simulated": [False, True, True, True], "model_version": ["3.0", "simulated", None, "x"]})
+    section = default_config(services=["rekognition", "google", "azure", "clip"])["autotag"]
+    section["clip"]["top_labels_min_confidence"] = 10
+    top = top_labels_by_service(labels, requests, section, n_sample=3)
+    rows = {(row.service, row.label): row for row in top.itertuples()}
+    assert rows[("rekognition", "Crowd")].n_images == 1 and rows[("rekognition", "Crowd")].proxy_label
+    assert rows[("google", "Protest")].n_images == 2 and rows[("google", "Protest")].marker.startswith("simulated")
+    assert ("clip", "a cartoon") not in rows and rows[("clip", "a photo of a protest")].marker.startswith("random weights")
+    assert not rows[("rekognition", "Crowd")].simulated and rows[("rekognition", "Crowd")].model_version == "3.0"
+    fig = figure_6_4(top, ["rekognition", "google", "azure", "clip"], 3)
+    assert [ax.get_title() for ax in fig.axes] == ["Amazon Rekognition", "Google Cloud Vision", "Azure AI Vision",
+                                                   "CLIP (open_clip, local)"]
+    assert any("no label above" in text.get_text() for text in fig.axes[2].texts)
