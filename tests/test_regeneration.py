@@ -29,6 +29,7 @@ FIGURE_RULES = {
     "finetune_baseline",
     "autotag_pr_curve",
     "autotag_figure_6_3",
+    "autotag_figure_6_4",
     "toy_networks",
 }
 # Downstream of any table or figure: sidecars record the config and the table's hash; the
