@@ -37,6 +37,8 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "val_loss": ["val_loss"],
     "val_accuracy": ["val_accuracy"],
     "simulated": ["simulated"],
+    "service": ["service"],
+    "tagger_label": ["label", "tag"],
     "tp": ["tp", "true_positive", "true_positives"],
     "fp": ["fp", "false_positive", "false_positives"],
     "fn": ["fn", "false_negative", "false_negatives"],

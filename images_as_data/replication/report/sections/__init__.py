@@ -7,12 +7,13 @@ its section's module; rule replication_report takes every declared file as an in
 config produces it (rules/common.smk), and reruns when a module here changes.
 """
 
-from . import corpus, learning_rate_study, section_3, table_4_1, table_6, table_7_1, table_7_2
+from . import corpus, figure_6_4, learning_rate_study, section_3, table_4_1, table_6, table_7_1, table_7_2
 
 SECTIONS = (
     corpus.SECTION,
     table_6.TABLE_6_1,
     table_6.TABLE_6_2,
+    figure_6_4.SECTION,
     table_7_1.SECTION,
     table_7_2.SECTION,
     learning_rate_study.SECTION,
