@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pandas as pd
 import pytest
 
-from images_as_data.labels.annotations import AnnotationError, aggregate_annotation_files
+from images_as_data.common.tables import read_user_csv
+from images_as_data.labels.annotations import AnnotationError, aggregate_annotation_files, sheet_snapshots
 
 EMOTIONS = ["fear", "anger"]
 BINARY = ["protest", "legend"]
@@ -139,3 +142,73 @@ def test_empty_sheet_is_reported(corpus):
             EMOTIONS,
             [0, 10],
         )
+
+
+ACCENTED = ["image_id,annotator,protest,legend,fear,anger", "caf\u00e9/a.jpg,Ren\u00e9e,yes,0,2,0"]
+
+
+def test_windows_1252_sheet_is_read_and_logged(tmp_path, caplog):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_bytes("\r\n".join(ACCENTED).encode("cp1252"))
+    frame = read_user_csv(sheet)
+    assert frame.loc[0, "image_id"] == "caf\u00e9/a.jpg" and frame.loc[0, "annotator"] == "Ren\u00e9e"
+    assert "Windows-1252" in caplog.text and "row 2" in caplog.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_sheet_with_a_byte_order_mark_is_read(tmp_path, encoding):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_bytes("\n".join(ACCENTED).encode(encoding))
+    frame = read_user_csv(sheet)
+    assert list(frame.columns)[0] == "image_id" and frame.loc[0, "annotator"] == "Ren\u00e9e"
+
+
+def test_undecodable_sheet_stops_with_the_row_and_the_fix(corpus):
+    sheet = corpus / "annotations.csv"
+    sheet.write_bytes(b"image_id,annotator,protest,legend,fear,anger\na.jpg,ann1,no,0,2,0\nc.jpg,x\x81y,no,0,1,0\n")
+    with pytest.raises(AnnotationError, match=r"row 3: byte 0x81 .*CSV UTF-8"):
+        aggregate_annotation_files(sheet, *(corpus / f for f in ("inventory.csv", "clusters.csv", "manifest.csv")),
+                                   corpus / "out" / "agg.csv", corpus / "out" / "exc.csv", BINARY, EMOTIONS, [0, 10])  # fmt: skip
+
+
+def test_ids_are_compared_in_nfc(corpus):
+    nfd = unicodedata.normalize("NFD", "caf\u00e9.jpg")
+    inventory = pd.read_csv(corpus / "inventory.csv")
+    inventory.loc[len(inventory)] = ["caf\u00e9.jpg", "kept", ""]  # the inventory holds NFC ids
+    inventory.to_csv(corpus / "inventory.csv", index=False)
+    pd.DataFrame({"image_id": ["caf\u00e9.jpg"], "cluster_id": ["caf\u00e9.jpg"]}).pipe(
+        lambda extra: pd.concat([pd.read_csv(corpus / "clusters.csv"), extra])
+    ).to_csv(corpus / "clusters.csv", index=False)
+    pd.concat([pd.read_csv(corpus / "manifest.csv"), pd.DataFrame({"image_id": ["caf\u00e9.jpg"], "cluster_id": ["caf\u00e9.jpg"], "path": ["w/c.png"]})]).to_csv(
+        corpus / "manifest.csv", index=False
+    )
+    aggregated = run(corpus, [f"{nfd},ann1,yes,0,1,0"])
+    assert aggregated["cluster_id"].tolist() == ["caf\u00e9.jpg"]
+
+
+TASKS = {"protest": {"type": "binary", "column": "protest"}, "fear": {"type": "emotion"}, "legend": {"type": "binary", "column": "legend"}}
+NAMES = ["sheet", "annotated", "emotions", "labels_protest", "labels_legend", "labels_fear"]
+
+
+def snapshots(tmp_path, rows):
+    sheet = tmp_path / "snap.csv"
+    sheet.write_text("\n".join([HEADER, *rows]) + "\n")
+    return sheet_snapshots(sheet, NAMES, TASKS, EMOTIONS)
+
+
+@pytest.mark.parametrize(
+    "edit, changed",
+    [
+        (("a.jpg,ann1,no,0,2,0", "a.jpg,ann1,yes,0,2,0"), {"sheet", "labels_protest"}),
+        (("b.jpg,ann2,YES,0,4,1", "b.jpg,ann2,true,0,4,1"), {"sheet"}),  # the same answer, spelt differently
+        (("a.jpg,ann3,No,False,6,2", "a.jpg,ann3,No,False,7,2"), {"sheet", "emotions", "labels_fear"}),
+        (("c.jpg,ann2,false,0,0,3", "c.jpg,ann2,false,yes,0,3"), {"sheet"}),  # c already had a legend yes
+        (("d.jpg,ann1,1,0,1,1", "e.jpg,ann1,1,0,1,1"), set(NAMES)),  # another image
+    ],
+    ids=["one_answer", "same_answer", "one_score", "any_yes_unchanged", "other_image"],
+)
+def test_each_snapshot_changes_only_when_what_its_consumer_reads_changes(tmp_path, edit, changed):
+    before = snapshots(tmp_path, GOOD_ROWS)
+    after = snapshots(tmp_path, [edit[1] if row == edit[0] else row for row in GOOD_ROWS])
+    assert {name for name in NAMES if before[name] != after[name]} == changed
+    assert snapshots(tmp_path, list(reversed(GOOD_ROWS))) == {**before, "sheet": snapshots(tmp_path, list(reversed(GOOD_ROWS)))["sheet"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from images_as_data.prepare import inventory as inventory_module
 from images_as_data.prepare.inventory import (
     INVENTORY_COLUMNS,
     InventoryRules,
@@ -151,7 +153,7 @@ def test_undecodable_file_name_is_excluded_not_fatal(tmp_path: Path):
 def test_broken_link_is_excluded(tmp_path: Path):
     root = tmp_path / "raw"
     root.mkdir()
-    (root / "gone.png").symlink_to(tmp_path / "missing.png")
+    (root / "gone.png").symlink_to(root / "missing.png")
     inventory = build_inventory(root, RULES)
     assert inventory.loc[0, "reason"].startswith("not a regular file")
 
@@ -206,3 +208,98 @@ def test_snakemakes_folder_marker_is_not_a_corpus_file(tmp_path):
     (tmp_path / ".snakemake_timestamp").write_bytes(b"")
     (tmp_path / ".hidden.png").write_bytes(b"y")
     assert find_raw_files(tmp_path) == [".hidden.png", "sub/a.jpg"]
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> Path:
+    """A corpus with every kind of link: to a file inside and outside, to a folder inside and
+    outside, a folder looping back, and a link to nothing outside."""
+    root = tmp_path / "raw"
+    (root / "2020-06-01").mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    (outside / "folder").mkdir(parents=True)
+    noise(40, 40, seed=1).save(root / "2020-06-01" / "a.png")
+    noise(40, 40, seed=2).save(outside / "secret.png")
+    noise(40, 40, seed=3).save(outside / "folder" / "b.png")
+    (root / "inside_link.png").symlink_to("2020-06-01/a.png")
+    (root / "outside_link.png").symlink_to(outside / "secret.png")
+    (root / "by_topic").symlink_to("2020-06-01", target_is_directory=True)
+    (root / "outside_folder").symlink_to(outside / "folder", target_is_directory=True)
+    (root / "2020-06-01" / "loop").symlink_to("..", target_is_directory=True)
+    (root / "dangling.png").symlink_to(outside / "gone.png")
+    return root
+
+
+def test_symbolic_links_follow_one_rule_and_outside_targets_are_never_read(linked: Path, monkeypatch):
+    opened = []
+    real_sha, real_open = inventory_module.file_sha256, inventory_module.Image.open
+    monkeypatch.setattr(inventory_module, "file_sha256", lambda path: opened.append(os.path.realpath(path)) or real_sha(path))
+    monkeypatch.setattr(inventory_module.Image, "open", lambda path, *a: opened.append(os.path.realpath(path)) or real_open(path, *a))
+    inventory = build_inventory(linked, RULES).set_index("image_id")
+    assert sorted(inventory.index) == [
+        "2020-06-01/a.png", "2020-06-01/loop", "by_topic/a.png", "by_topic/loop",
+        "dangling.png", "inside_link.png", "outside_folder", "outside_link.png",
+    ]  # fmt: skip
+    kept = inventory[inventory["status"] == "kept"]
+    assert sorted(kept.index) == ["2020-06-01/a.png", "by_topic/a.png", "inside_link.png"]
+    assert kept["sha256"].nunique() == 1  # one picture, reached three ways (dedupe merges them)
+    for image_id in ("outside_link.png", "outside_folder", "dangling.png"):
+        assert inventory.loc[image_id, "reason"].startswith("link outside data.images"), image_id
+        assert pd.isna(inventory.loc[image_id, "sha256"])
+    assert "looping back" in inventory.loc["2020-06-01/loop", "reason"]
+    outside = linked.parent / "elsewhere"
+    assert not [path for path in opened if path.startswith(str(outside))], "a file outside data.images was read"
+    assert (inventory["status"] == "kept").sum() + (inventory["status"] == "excluded").sum() == len(inventory)
+
+
+def test_ids_are_nfc_whatever_the_spelling_on_disk(tmp_path: Path):
+    root = tmp_path / "raw"
+    (root / unicodedata.normalize("NFD", "Zürich")).mkdir(parents=True)
+    noise(40, 40).save(root / unicodedata.normalize("NFD", "Zürich") / unicodedata.normalize("NFD", "café.png"))
+    inventory = build_inventory(root, RULES)
+    assert inventory["image_id"].tolist() == [unicodedata.normalize("NFC", "Zürich/café.png")]
+    assert inventory.loc[0, "status"] == "kept"
+    assert Path(inventory.loc[0, "path"]).exists()  # the path is the spelling on disk
+
+
+def test_two_spellings_of_one_name_keep_distinct_ids_and_the_second_is_excluded(tmp_path: Path):
+    root = tmp_path / "raw"
+    root.mkdir()
+    noise(40, 40, seed=1).save(root / unicodedata.normalize("NFC", "café.png"))
+    noise(40, 40, seed=2).save(root / unicodedata.normalize("NFD", "café.png"))
+    inventory = build_inventory(root, RULES).set_index("image_id")
+    assert inventory.index.is_unique and len(inventory) == 2
+    assert inventory.loc[unicodedata.normalize("NFC", "café.png"), "status"] == "kept"
+    other = inventory.loc[unicodedata.normalize("NFD", "café.png")]
+    assert other["status"] == "excluded" and "Unicode NFC" in other["reason"]
+
+
+def test_cache_hashes_and_decodes_only_what_changed(corpus: Path, tmp_path: Path, monkeypatch):
+    out, cache = tmp_path / "inventory.csv", tmp_path / ".inventory_cache.csv"
+    first = write_inventory(corpus, out, RULES, cache_csv=cache)
+    hashed = []
+    real_sha = inventory_module.file_sha256
+    monkeypatch.setattr(inventory_module, "file_sha256", lambda path: hashed.append(Path(path).name) or real_sha(path))
+    noise(64, 48, seed=9).save(corpus / "good.png")  # replaced
+    noise(40, 40, seed=10).save(corpus / "nested" / "new.png")  # added
+    (corpus / "fake.jpg").unlink()  # deleted
+    second = write_inventory(corpus, out, RULES, cache_csv=cache)
+    assert sorted(hashed) == ["good.png", "new.png"]
+    assert out.read_bytes() == csv_bytes(build_inventory(corpus, RULES)), "reused rows must equal fresh ones"
+    assert "fake.jpg" not in set(second["image_id"]) and "nested/new.png" in set(second["image_id"])
+    changed = second.set_index("image_id").loc["good.png", "sha256"]
+    assert changed != first.set_index("image_id").loc["good.png", "sha256"]
+    hashed.clear()
+    write_inventory(corpus, out, RULES.__class__(min_bytes=1000, max_pixels=200 * 200, min_side=41), cache_csv=cache)
+    assert hashed == [], "new rules re-check the images but reuse their hashes"
+
+
+def test_unreadable_cache_is_ignored(corpus: Path, tmp_path: Path):
+    cache = tmp_path / ".inventory_cache.csv"
+    cache.write_text("garbage,\n1,2,3\n")
+    write_inventory(corpus, tmp_path / "inventory.csv", RULES, cache_csv=cache)
+    assert (tmp_path / "inventory.csv").read_bytes() == csv_bytes(build_inventory(corpus, RULES))

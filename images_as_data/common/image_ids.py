@@ -1,4 +1,7 @@
-"""Image ids: a file's path relative to its image folder, as POSIX text that every CSV can hold."""
+"""Image ids: a file's path relative to its image folder, as POSIX text that every CSV can hold,
+in Unicode NFC (names copied from macOS are NFD: the same text, other code points)."""
+
+import unicodedata
 
 
 def image_id_problem(image_id: str) -> str | None:
@@ -26,3 +29,8 @@ def image_id_problem(image_id: str) -> str | None:
 def printable_id(image_id: str) -> str:
     """Make an id writable to a UTF-8 CSV: undecodable bytes become ``\\xNN`` escapes."""
     return image_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def normalise_id(image_id: str) -> str:
+    """The id in Unicode NFC, the form ids are compared in (inventory and annotation sheets)."""
+    return unicodedata.normalize("NFC", image_id)

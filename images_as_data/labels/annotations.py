@@ -9,16 +9,18 @@ emotions = mean over all annotation rows of the cluster.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from images_as_data.common.atomic import write_csv
 from images_as_data.common.image_ids import image_id_problem
-from images_as_data.common.tables import read_table
+from images_as_data.common.tables import UserFileError, read_table, read_user_csv
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,9 @@ def sheet_row(index: int) -> int:
 
 def _read_sheet(path: Path) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError as exc:
-        raise AnnotationError(f"{path}: the file is empty; row 1 must be a header") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda column: column.str.strip())
+        return read_user_csv(path)
+    except UserFileError as exc:
+        raise AnnotationError(str(exc)) from exc
 
 
 def _missing_columns(frame: pd.DataFrame, path: Path, binary_columns: Sequence[str], emotions: Sequence[str]) -> None:
@@ -234,3 +234,76 @@ def aggregate_annotation_files(
     write_csv(excluded, excluded_out)
     write_csv(aggregated, aggregated_out)
     return aggregated
+
+
+# --- what each consumer of the sheet reads from it (the sheet's snapshots) ---------------------
+# aggregated.csv changes with every edit of the sheet. Each consumer takes it as an "ancient"
+# input (its time does not count) plus the snapshot of what it reads, computed from the sheet
+# alone, at image level: a binary task reads whether any annotator said yes; an emotion task
+# (and Figures 7.1, 7.2) the number of rows and the sum of each emotion score; the labelling of
+# new images which images are annotated. Pooling onto clusters happens later and is the same
+# for the same clusters (a change of clusters reaches the consumers through the manifest).
+
+
+def _digest(name: str, lines: list[str]) -> str:
+    body = "\n".join(sorted(lines)).encode("utf-8")
+    return f"{name}: {len(lines)} images, sha256 {hashlib.sha256(body).hexdigest()}\n"
+
+
+def _any_yes(values: list[str]) -> str:
+    mapped = [BINARY_VALUES.get(value.lower()) for value in values]
+    if None in mapped:
+        return "raw:" + "|".join(sorted(values))
+    return str(max(mapped))
+
+
+def _score_sums(rows: list[list[str]]) -> str:
+    try:
+        sums = [math.fsum(float(value) for value in column) for column in zip(*rows)]
+    except ValueError:
+        return "raw:" + "|".join(sorted(";".join(row) for row in rows))
+    return ";".join(repr(total) for total in sums)
+
+
+def sheet_snapshots(path: str | os.PathLike, names: Iterable[str], tasks: Mapping[str, Mapping], emotions: Sequence[str]) -> dict[str, str]:
+    """Text of the snapshots ``names`` of the annotation sheet at ``path``.
+
+    Names: ``sheet`` (sha256 of the file), ``annotated`` (which images have a row),
+    ``emotions`` (per image: rows and score sums), ``labels_<task>`` (what that task reads).
+    A sheet that cannot be read gives its file hash for every name, so any edit reruns all.
+    """
+    data = Path(path).read_bytes()
+    whole = f"sheet: sha256 {hashlib.sha256(data).hexdigest()}\n"
+    try:
+        frame = read_user_csv(path)
+    except (UserFileError, OSError):
+        frame = None
+    out = {}
+    for name in names:
+        kind, columns = snapshot_kind(name, tasks, emotions)
+        if kind == "sheet" or frame is None or not {"image_id", *columns} <= set(frame.columns):
+            out[name] = whole if kind == "sheet" else f"{name}: unreadable or incomplete, {whole}"
+            continue
+        groups: dict[str, list[list[str]]] = {}
+        for row in frame[["image_id", *columns]].itertuples(index=False):
+            groups.setdefault(row[0], []).append(list(row[1:]))
+        if kind == "annotated":
+            lines = list(groups)
+        elif kind == "binary":
+            lines = [f"{image}\t{_any_yes([row[0] for row in rows])}" for image, rows in groups.items()]
+        else:
+            lines = [f"{image}\t{len(rows)}\t{_score_sums(rows)}" for image, rows in groups.items()]
+        out[name] = _digest(f"{name} ({', '.join(columns) or 'image_id'})", lines)
+    return out
+
+
+def snapshot_kind(name: str, tasks: Mapping[str, Mapping], emotions: Sequence[str]) -> tuple[str, list[str]]:
+    """What snapshot ``name`` holds (sheet, annotated, binary or scores) and the columns it reads."""
+    if name in ("sheet", "annotated"):
+        return name, []
+    if name == "emotions":
+        return "scores", list(emotions)
+    task = tasks.get(name.removeprefix("labels_")) if name.startswith("labels_") else None
+    if task is None or task["type"] not in ("binary", "emotion"):
+        raise ValueError(f"no snapshot of the annotation sheet is called '{name}'")
+    return ("binary", [task["column"]]) if task["type"] == "binary" else ("scores", list(emotions))

@@ -1,7 +1,11 @@
 """Inventory of the raw corpus: one row per file, kept or excluded with a reason.
 
-Checks run in a fixed order and the first failing one names the reason:
+Files are found by :func:`images_as_data.common.listing.list_tree`: links that point outside
+``data.images`` are excluded ("link outside data.images") and never read; links inside are
+used; linked folders inside are walked. Image ids are in Unicode NFC. Checks run in a fixed
+order and the first failing one names the reason:
 
+0. the entry is a regular file or a link to one inside the folder,
 1. the file name makes a usable image id (:func:`image_id_problem`),
 2. at least ``min_bytes`` bytes (the book drops files under 5 kB),
 3. PIL can identify it as an image,
@@ -16,21 +20,24 @@ Every reason starts with one of the ``REASON_*`` phrases below, so downstream co
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import stat
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
+import PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from ..common.atomic import write_csv
 from ..common.hashing import file_sha256
-from ..common.image_ids import image_id_problem, printable_id
+from ..common.image_ids import image_id_problem, normalise_id, printable_id
+from ..common.listing import BROKEN, LOOP, OUTSIDE, Entry, list_tree
 from ..common.parallel import parallel_map
 
 logger = logging.getLogger(__name__)
@@ -53,6 +60,7 @@ KEPT = "kept"
 EXCLUDED = "excluded"
 
 REASON_INVALID_ID = "invalid image id"
+REASON_LINK_OUTSIDE = "link outside data.images"
 REASON_NOT_REGULAR = "not a regular file"
 REASON_TOO_SMALL_FILE = "under "  # + "<min_bytes> bytes"
 REASON_NOT_IMAGE = "not an image"
@@ -63,6 +71,7 @@ REASON_TOO_FEW_PIXELS = "too few pixels"
 # Short names of the reasons, for logs and summaries, by leading phrase.
 REASON_CATEGORIES = {
     REASON_INVALID_ID: "invalid image id",
+    REASON_LINK_OUTSIDE: "link outside data.images",
     REASON_NOT_REGULAR: "not a regular file",
     REASON_TOO_SMALL_FILE: "under min_bytes",
     REASON_NOT_IMAGE: "not an image",
@@ -82,31 +91,23 @@ class InventoryRules:
     min_side: int = 32
 
 
-# Snakemake's bookkeeping file in a directory() output (the generated demo folder): not data.
-SNAKEMAKE_MARKER = ".snakemake_timestamp"
-
-
 def find_raw_files(images_root: str | os.PathLike) -> list[str]:
-    """All file ids under ``images_root`` (recursive, hidden files included), sorted.
+    """All file ids under ``images_root`` as on disk (recursive, hidden files included), sorted.
 
-    Symbolic links to folders are not followed (they could loop); links to files are listed.
-    Snakemake's marker file of a generated folder is not an image of the corpus and is skipped.
+    The listing rule of :mod:`images_as_data.common.listing` applies (links outside the
+    folder are listed, not followed). Snakemake's marker file of a generated folder is skipped.
     """
+    return [entry.path for entry in list_raw_entries(images_root)]
+
+
+def list_raw_entries(images_root: str | os.PathLike) -> list[Entry]:
     root = Path(images_root)
     if not root.is_dir():
         raise FileNotFoundError(
             f"data.images: the raw image folder '{root}' does not exist or is not a folder; "
             "set data.images in the config to the folder holding your images"
         )
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        for name in dirnames:
-            if os.path.islink(os.path.join(dirpath, name)):
-                logger.warning("not following the linked folder %s", os.path.join(dirpath, name))
-        for name in filenames:
-            if name != SNAKEMAKE_MARKER:
-                found.append(Path(dirpath, name).relative_to(root).as_posix())
-    return sorted(found)
+    return list_tree(root, outside="exclude")
 
 
 @contextlib.contextmanager
@@ -132,17 +133,22 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def inspect_file(image_id: str, images_root: str, rules: InventoryRules) -> dict:
-    """Inventory row of one raw file (never raises for a bad file; the reason says why)."""
-    path = Path(images_root, image_id)
+def inspect_file(raw_id: str, images_root: str, rules: InventoryRules, image_id: str | None = None, known_sha256: str | None = None) -> dict:
+    """Inventory row of one raw file (never raises for a bad file; the reason says why).
+
+    ``raw_id`` is the path below ``images_root`` as on disk, ``image_id`` the id it is known
+    by (its NFC form unless given). With ``known_sha256`` (the file is unchanged since it was
+    last hashed) the file is not hashed again.
+    """
+    path = Path(images_root, raw_id)
     row = dict.fromkeys(INVENTORY_COLUMNS)
-    row.update(image_id=printable_id(image_id), path=printable_id(str(path)))
-    reason = _check_file(path, image_id, rules, row) or _check_image(path, rules, row)
+    row.update(image_id=image_id or normalise_id(printable_id(raw_id)), path=printable_id(str(path)))
+    reason = _check_file(path, raw_id, rules, row, known_sha256) or _check_image(path, rules, row)
     row.update(status=EXCLUDED if reason else KEPT, reason=reason or "")
     return row
 
 
-def _check_file(path: Path, image_id: str, rules: InventoryRules, row: dict) -> str | None:
+def _check_file(path: Path, image_id: str, rules: InventoryRules, row: dict, known_sha256: str | None = None) -> str | None:
     """Fill bytes and sha256; return why the file is excluded before opening it, if it is."""
     try:
         info = path.stat()
@@ -152,7 +158,7 @@ def _check_file(path: Path, image_id: str, rules: InventoryRules, row: dict) -> 
         return f"{REASON_NOT_REGULAR} (e.g. a broken link, a pipe or a socket)"
     row["bytes"] = info.st_size
     try:
-        row["sha256"] = file_sha256(path)
+        row["sha256"] = known_sha256 or file_sha256(path)
     except OSError as error:
         return f"{REASON_UNREADABLE} (cannot read the file: {_describe(error)})"
     problem = image_id_problem(image_id)
@@ -194,28 +200,128 @@ def _check_image(path: Path, rules: InventoryRules, row: dict) -> str | None:
     return None
 
 
+def _unusable_row(entry: Entry, image_id: str, images_root: str) -> dict:
+    """The row of a listed entry that is not a file to read (a link outside, a loop, a pipe)."""
+    row = dict.fromkeys(INVENTORY_COLUMNS)
+    row.update(image_id=image_id, path=printable_id(str(Path(images_root, entry.path))), status=EXCLUDED)
+    target = printable_id(entry.target)
+    row["reason"] = {
+        OUTSIDE: f"{REASON_LINK_OUTSIDE} (points to {target}; not read)",
+        LOOP: f"{REASON_NOT_REGULAR} (a linked folder looping back to {target}; not walked)",
+        BROKEN: f"{REASON_NOT_REGULAR} (a link to nothing: {target})",
+    }.get(entry.kind, f"{REASON_NOT_REGULAR} (e.g. a pipe, a socket or a device)")
+    return row
+
+
+def assign_ids(entries: list[Entry]) -> dict[str, tuple[str, str | None]]:
+    """Raw path -> (image id, problem). Ids are NFC; when several names become the same id
+    (an NFC and an NFD spelling side by side), the NFC one keeps it and each other keeps its
+    own spelling, with a problem that says to rename it."""
+    by_id: dict[str, list[str]] = {}
+    for entry in entries:
+        by_id.setdefault(normalise_id(printable_id(entry.path)), []).append(entry.path)
+    assigned: dict[str, tuple[str, str | None]] = {}
+    for image_id, raws in by_id.items():
+        keeper = next((raw for raw in raws if printable_id(raw) == image_id), raws[0])
+        assigned[keeper] = (image_id, None)
+        for raw in raws:
+            if raw != keeper:
+                problem = f"same name as '{image_id}' once both are in Unicode NFC"
+                assigned[raw] = (printable_id(raw), problem)
+    return assigned
+
+
+# What makes a cached inventory row valid for a file whose size and time did not change: the
+# rules and the decoder. Hashes stay valid whatever the rules.
+def rules_key(rules: InventoryRules) -> str:
+    return json.dumps({**asdict(rules), "pillow": PIL.__version__}, sort_keys=True)
+
+
+CACHE_COLUMNS = [*INVENTORY_COLUMNS, "mtime_ns", "kind", "rules_key"]
+
+
+def _inspect_job(job: tuple[str, str, str | None], images_root: str, rules: InventoryRules) -> dict:
+    raw, image_id, known_sha256 = job
+    return inspect_file(raw, images_root, rules, image_id=image_id, known_sha256=known_sha256)
+
+
 def build_inventory(
     images_root: str | os.PathLike,
     rules: InventoryRules,
     workers: int = 1,
     progress_every: int = 500,
+    cache: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Inventory every file under ``images_root``, one row each, sorted by image_id."""
-    ids = find_raw_files(images_root)
-    logger.info("found %d raw files under %s", len(ids), images_root)
-    rows = parallel_map(
-        partial(inspect_file, images_root=str(images_root), rules=rules),
-        ids,
+    return inventory_and_cache(images_root, rules, workers, progress_every, cache)[INVENTORY_COLUMNS]
+
+
+def inventory_and_cache(
+    images_root: str | os.PathLike,
+    rules: InventoryRules,
+    workers: int = 1,
+    progress_every: int = 500,
+    cache: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The inventory with the columns of its cache (CACHE_COLUMNS).
+
+    ``cache`` (a previous result, see :func:`read_cache`) saves work on files whose path, size
+    and modification time are unchanged: their row is reused when the rules are the same,
+    else only their sha256.
+    """
+    images_root = str(images_root)
+    entries = list_raw_entries(images_root)
+    logger.info("found %d raw files under %s", len(entries), images_root)
+    ids = assign_ids(entries)
+    key = rules_key(rules)
+    previous = {} if cache is None else {row["path"]: row for row in cache.to_dict("records")}
+    rows: dict[str, dict] = {}
+    jobs: list[tuple[str, str, str | None]] = []
+    reused_rows = reused_hashes = 0
+    for entry in entries:
+        image_id, problem = ids[entry.path]
+        path = printable_id(str(Path(images_root, entry.path)))
+        if not entry.usable:
+            rows[entry.path] = _unusable_row(entry, image_id, images_root)
+            continue
+        if problem:
+            row = dict.fromkeys(INVENTORY_COLUMNS)
+            row.update(image_id=image_id, path=path, bytes=entry.bytes, status=EXCLUDED)
+            row["reason"] = f"{REASON_INVALID_ID} ({problem}); rename the file"
+            rows[entry.path] = row
+            continue
+        old = previous.get(path)
+        unchanged = old is not None and (old["bytes"], old["mtime_ns"], old["kind"]) == (entry.bytes, entry.mtime_ns, entry.kind)
+        if unchanged and old["rules_key"] == key and old["image_id"] == image_id:
+            rows[entry.path] = {column: old[column] for column in INVENTORY_COLUMNS}
+            reused_rows += 1
+            continue
+        known = old["sha256"] if unchanged and isinstance(old["sha256"], str) and old["sha256"] else None
+        reused_hashes += known is not None
+        jobs.append((entry.path, image_id, known))
+    logger.info(
+        "%d files unchanged since the last inventory (rows reused), %d unchanged but checked again "
+        "under new rules (hash reused), %d new or changed",
+        reused_rows, reused_hashes, len(jobs) - reused_hashes,
+    )  # fmt: skip
+    inspected = parallel_map(
+        partial(_inspect_job, images_root=images_root, rules=rules),
+        jobs,
         workers,
         progress_every=progress_every,
         label="inventory",
     )
-    inventory = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
+    for (raw, _, _), row in zip(jobs, inspected):
+        rows[raw] = row
+    frame = pd.DataFrame([rows[entry.path] for entry in entries], columns=INVENTORY_COLUMNS)
+    frame["mtime_ns"] = pd.array([entry.mtime_ns for entry in entries], dtype="Int64")
+    frame["kind"] = [entry.kind for entry in entries]
+    frame["rules_key"] = key
     for column in ("bytes", "width", "height", "n_frames"):
-        inventory[column] = inventory[column].astype("Int64")
-    inventory = inventory.sort_values("image_id", kind="stable").reset_index(drop=True)
-    log_counts(inventory)
-    return inventory
+        frame[column] = frame[column].astype("Int64")
+    frame = frame.sort_values("image_id", kind="stable").reset_index(drop=True)
+    log_counts(frame)
+    return frame
 
 
 def log_counts(inventory: pd.DataFrame) -> None:
@@ -244,11 +350,39 @@ def write_inventory(
     rules: InventoryRules,
     workers: int = 1,
     progress_every: int = 500,
+    cache_csv: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
-    """Build the inventory and write it atomically to ``output_csv``."""
-    inventory = build_inventory(images_root, rules, workers=workers, progress_every=progress_every)
+    """Build the inventory and write it atomically to ``output_csv``.
+
+    With ``cache_csv``, rows of unchanged files are taken from it and it is rewritten for the
+    next run (it sits beside the output, which Snakemake deletes before rerunning the rule).
+    """
+    cache = read_cache(cache_csv) if cache_csv else None
+    full = inventory_and_cache(images_root, rules, workers=workers, progress_every=progress_every, cache=cache)
+    inventory = full[INVENTORY_COLUMNS]
     write_csv(inventory, output_csv)
+    if cache_csv:
+        write_csv(full, cache_csv)
     return inventory
+
+
+def read_cache(path: str | os.PathLike) -> pd.DataFrame | None:
+    """The cache of a previous inventory, or None when there is none or it cannot be used."""
+    try:
+        cache = pd.read_csv(path, dtype={"image_id": str, "path": str, "sha256": str, "reason": str, "kind": str, "rules_key": str},
+                            keep_default_na=False, na_values=[""])  # fmt: skip
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+        logger.warning("ignoring the unreadable inventory cache %s (%s); every file is checked again", path, error)
+        return None
+    if list(cache.columns) != CACHE_COLUMNS:
+        logger.info("the inventory cache %s has other columns; every file is checked again", path)
+        return None
+    for column in ("bytes", "mtime_ns", "width", "height", "n_frames"):
+        cache[column] = cache[column].astype("Int64")
+    # A missing value reads as NA; rows must compare and copy like fresh ones.
+    return cache.astype(object).where(cache.notna(), None)
 
 
 def read_inventory(path: str | os.PathLike) -> pd.DataFrame:
