@@ -10,7 +10,9 @@ from images_as_data.autotag.settings import (
     enabled_services,
     fetch_config,
 )
+from images_as_data.common.atomic import write_if_changed
 from images_as_data.common.config import validate_tasks
+from images_as_data.common.listing import list_tree, listing_csv, listing_csv_of_folders
 from images_as_data.finetune.grid import (
     SETTING_PATTERN,
     check_finetune_config,
@@ -19,12 +21,14 @@ from images_as_data.finetune.grid import (
     study_task,
     task_setting_ids,
 )
+from images_as_data.labels.annotations import sheet_snapshots, snapshot_kind
 from images_as_data.replication.report import REPORT_FILES, report_modules
 
 TASKS = validate_tasks(config)
 RESULTS = "results"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
+SNAPSHOTS = f"{RESULTS}/snapshots"
 # This file's folder is rules/ of the repository, also when another Snakefile includes it.
 PACKAGE_DIR = Path(str(workflow.current_basedir)).parent / "images_as_data"
 
@@ -38,6 +42,8 @@ wildcard_constraints:
     cloud="google|azure",
     tagger="google|azure|clip",
     table="[A-Za-z0-9_]+",
+    snapshot="sheet|annotated|emotions|labels_[A-Za-z][A-Za-z0-9_]*",
+    consumer="annotated|emotions|labels_[A-Za-z][A-Za-z0-9_]*",
 
 
 def package_code(*modules):
@@ -85,6 +91,89 @@ def demo_outputs():
 DEMO = demo_outputs()
 
 
+def generated_sources():
+    """Data folders and files that this workflow makes itself (the demo corpus), if any."""
+    return list(DEMO.values()) if config["demo"]["generate"] else []
+
+
+# --- snapshots: the data sources as files whose time stamp moves only when they change ------
+# Snakemake sees a folder's own time stamp only (not what changes in sub-folders) and reruns
+# everything downstream of a changed file. So the workflow keeps, under results/snapshots/,
+# a listing of every image folder (path, size, modification time) and, for each consumer of
+# the annotation sheet, a digest of what it reads. They are refreshed when Snakemake starts
+# (also for -n), rewritten only when their content changes; rules take them as inputs.
+
+
+def images_snapshot():
+    return f"{SNAPSHOTS}/images.csv"
+
+
+def task_folder_roles(task):
+    """The folders a task reads besides the corpus, by role: path, positive, negative."""
+    spec = config["tasks"][task]
+    folders = dict(spec.get("external") or {})
+    if spec.get("path"):
+        folders["path"] = spec["path"]
+    return folders
+
+
+def folder_snapshot(task):
+    return f"{SNAPSHOTS}/folders/{task}.csv"
+
+
+def sheet_snapshot(name):
+    return f"{SNAPSHOTS}/annotations/{name}.txt"
+
+
+def sheet_snapshot_names():
+    annotated_tasks = [
+        task for task in TASKS if config["tasks"][task]["type"] in ("binary", "emotion")
+    ]
+    return ["sheet", "annotated", "emotions"] + [f"labels_{t}" for t in annotated_tasks]
+
+
+def sheet_snapshot_reads(wildcards):
+    """What a sheet snapshot reads (its kind and columns): its job reruns when that changes."""
+    return snapshot_reads(wildcards.snapshot)
+
+
+def snapshot_reads(name):
+    return snapshot_kind(name, config["tasks"], config["labels"]["emotions"])
+
+
+def refresh_snapshots():
+    """Rewrite every snapshot whose source exists and changed. Sources made by this workflow
+    (the demo) that do not exist yet get theirs from the snapshot rules once made. Only the
+    process that plans the jobs does this, not each job of a cluster run."""
+    if not workflow.is_main_process:
+        return
+    if Path(raw_images()).is_dir():
+        write_if_changed(listing_csv(list_tree(raw_images())), images_snapshot())
+    for task in TASKS:
+        folders = task_folder_roles(task)
+        if folders and all(Path(folder).is_dir() for folder in folders.values()):
+            write_if_changed(listing_csv_of_folders(folders), folder_snapshot(task))
+    if Path(annotations_csv()).is_file():
+        reads = {name: snapshot_reads(name) for name in sheet_snapshot_names()}
+        snapshots = sheet_snapshots(annotations_csv(), reads)
+        for name, text in snapshots.items():
+            write_if_changed(text.encode("utf-8"), sheet_snapshot(name))
+
+
+def aggregated_for(snapshot):
+    """The aggregated annotations one consumer reads (see rule aggregate_annotations_for)."""
+    return f"{RESULTS}/labels/aggregated/{snapshot}.csv"
+
+
+def sheet_reads(consumer):
+    """The columns a consumer's aggregation reads, as binary columns and emotions."""
+    kind, columns = snapshot_reads(consumer)
+    return {
+        "binary_columns": columns if kind == "binary" else [],
+        "emotions": columns if kind == "scores" else [],
+    }
+
+
 # --- prepare: inventory, dedupe, working images --------------------------------------------
 
 
@@ -119,13 +208,13 @@ def prepare_targets():
 # --- labels, splits, Table 7.1, Figures 4.2, 4.3, 7.1, 7.2 ---------------------------------
 
 
-def task_folders(wildcards):
-    """Folders a task reads besides the corpus: external class folders or a class tree."""
-    spec = config["tasks"][wildcards.task]
-    folders = list((spec.get("external") or {}).values())
-    if spec.get("path"):
-        folders.append(spec["path"])
-    return folders
+def task_folder_inputs(wildcards):
+    """The task's folders, only so that a folder this workflow makes is made first (the
+    snapshot, not the folder's own time stamp, says whether it changed)."""
+    return {
+        role: ancient(folder)
+        for role, folder in task_folder_roles(wildcards.task).items()
+    }
 
 
 def split_csvs():
@@ -143,18 +232,21 @@ def annotation_binary_columns():
     )
 
 
-def task_corpus_inputs(wildcards):
-    """Corpus tables a task needs: none for folder tasks; the sha256 tables when external images are added."""
-    spec = config["tasks"][wildcards.task]
-    if spec["type"] not in ("binary", "emotion"):
-        return {}
-    inputs = {
-        "aggregated": rules.aggregate_annotations.output.aggregated,
-        "manifest": rules.working_images.output.manifest,
-    }
+def task_label_inputs(wildcards):
+    """What a task's labels are made from: for binary and emotion tasks the aggregation of its
+    column(s) of the sheet (rule aggregate_annotations_for), with the sha256 tables when
+    external images are added; the snapshot of the task's folders, if it has any."""
+    task = wildcards.task
+    spec = config["tasks"][task]
+    inputs = {}
+    if spec["type"] in ("binary", "emotion"):
+        inputs["aggregated"] = aggregated_for(f"labels_{task}")
+        inputs["manifest"] = rules.working_images.output.manifest
     if spec.get("external"):
         inputs["inventory"] = rules.inventory.output.inventory
         inputs["clusters"] = rules.dedupe.output.clusters
+    if task_folder_roles(task):
+        inputs["folders"] = folder_snapshot(task)
     return inputs
 
 
@@ -207,12 +299,13 @@ def finetune_run_files(task, name, settings=None):
     )
 
 
-def finetune_all_summaries():
-    return [
-        path
-        for task in finetune_task_list()
-        for path in finetune_run_files(task, "summary.json")
-    ]
+def finetune_task_summaries(wildcards):
+    """Every run of the task: main grid and, for the study task, the study's settings."""
+    return finetune_run_files(wildcards.task, "summary.json")
+
+
+def finetune_task_run_tables():
+    return expand(rules.finetune_task_runs.output.csv, task=finetune_task_list())
 
 
 def finetune_task_predictions(wildcards):
@@ -315,7 +408,7 @@ def predict_image_sources():
     if PREDICT["images"] is None:
         return {
             "manifest": rules.working_images.output.manifest,
-            "aggregated": rules.aggregate_annotations.output.aggregated,
+            "aggregated": aggregated_for("annotated"),
         }
     return {"source": PREDICT["images"]}
 

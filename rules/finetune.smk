@@ -76,9 +76,29 @@ rule finetune_run:
         "../scripts/finetune_run.py"
 
 
+# One table of runs per task, so that what reads a task's runs (its predictions, confusion
+# matrix, error sheets) reruns only when that task's runs change; grid_runs.csv joins them.
+rule finetune_task_runs:
+    input:
+        summaries=finetune_task_summaries,
+        code=package_code("finetune/reporting.py", "finetune/tables.py"),
+    output:
+        csv=f"{FINETUNE_DIR}/{{task}}/runs.csv",
+    log:
+        f"{LOGS}/finetune/{{task}}/runs.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/finetune_task_runs.py"
+
+
 rule finetune_grid_runs:
     input:
-        summaries=finetune_all_summaries(),
+        tasks=finetune_task_run_tables(),
         code=package_code("finetune/reporting.py", "finetune/tables.py"),
     output:
         csv=f"{RESULTS}/tables/grid_runs.csv",
@@ -147,7 +167,7 @@ if finetune_study_task():
 
 rule finetune_confusion:
     input:
-        runs=rules.finetune_grid_runs.output.csv,
+        runs=rules.finetune_task_runs.output.csv,
         predictions=finetune_task_predictions,
         code=package_code(
             "finetune/reporting.py", "finetune/figures.py", "finetune/tables.py"
@@ -183,7 +203,7 @@ rule finetune_confusion:
 
 rule finetune_errors:
     input:
-        runs=rules.finetune_grid_runs.output.csv,
+        runs=rules.finetune_task_runs.output.csv,
         predictions=finetune_task_predictions,
         code=package_code(
             "finetune/reporting.py", "finetune/figures.py", "finetune/tables.py"

@@ -4,6 +4,8 @@
 rule aggregate_annotations:
     input:
         annotations=annotations_csv(),
+        # The sheet's content hash: a copy of an older sheet (older time stamp) still counts.
+        sheet_snapshot=sheet_snapshot("sheet"),
         inventory=rules.inventory.output.inventory,
         clusters=rules.dedupe.output.clusters,
         manifest=rules.working_images.output.manifest,
@@ -28,10 +30,38 @@ rule aggregate_annotations:
         "../scripts/aggregate_annotations.py"
 
 
+# What one consumer of the sheet reads (a task's label column, the emotion scores, which images
+# are annotated), aggregated as aggregate_annotations does, redone only when that part of the
+# sheet changes (its snapshot) or the images do: editing one task's column reruns one task.
+rule aggregate_annotations_for:
+    input:
+        # Ancient: the sheet's time changes with every edit; the snapshot says what changed.
+        annotations=ancient(annotations_csv()),
+        sheet_snapshot=sheet_snapshot("{consumer}"),
+        inventory=rules.inventory.output.inventory,
+        clusters=rules.dedupe.output.clusters,
+        manifest=rules.working_images.output.manifest,
+    output:
+        aggregated=aggregated_for("{consumer}"),
+    log:
+        f"{LOGS}/labels/aggregate_annotations_{{consumer}}.log",
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        reads=lambda wildcards: sheet_reads(wildcards.consumer),
+        score_range=config["labels"]["score_range"],
+    script:
+        "../scripts/aggregate_annotations_for.py"
+
+
 rule task_labels:
     input:
-        unpack(task_corpus_inputs),
-        folders=task_folders,
+        unpack(task_label_inputs),
+        unpack(task_folder_inputs),
     output:
         labels=f"{RESULTS}/labels/{{task}}.csv",
     log:
@@ -98,7 +128,7 @@ rule table_7_1:
 
 rule figure_7_1:
     input:
-        aggregated=rules.aggregate_annotations.output.aggregated,
+        aggregated=aggregated_for("emotions"),
         code=package_code("labels/figures.py"),
     output:
         **figure_outputs("figure_7_1", "Labels"),
@@ -119,7 +149,7 @@ rule figure_7_1:
 
 rule figure_7_2:
     input:
-        aggregated=rules.aggregate_annotations.output.aggregated,
+        aggregated=aggregated_for("emotions"),
         code=package_code("labels/figures.py"),
     output:
         **figure_outputs("figure_7_2", "Labels"),

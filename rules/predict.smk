@@ -25,7 +25,7 @@ rule predict_list_images:
 rule predict_new_images:
     input:
         images=rules.predict_list_images.output.csv,
-        runs=rules.finetune_grid_runs.output.csv,
+        runs=rules.finetune_task_runs.output.csv,
         models=predict_models,
     output:
         csv=f"{RESULTS}/predictions/{{task}}.csv",

@@ -1,10 +1,77 @@
-# Preparing the corpus (book Sections 4.2, 5, 6.1, 7): inventory of the raw files, duplicate
-# clusters, one upright RGB working image per cluster root ("resize"), and Figures 4.2/4.3.
+# Preparing the corpus (book Sections 4.2, 5, 6.1, 7): snapshots of the data sources, inventory
+# of the raw files, duplicate clusters, one upright RGB working image per cluster root
+# ("resize"), and Figures 4.2/4.3.
+
+# Every time Snakemake starts: rewrite the snapshots whose source changed (rules/common.smk).
+refresh_snapshots()
+
+
+# The snapshot rules run only when a snapshot is missing: when its source is made by this
+# workflow (the demo) and did not exist when Snakemake started. Their inputs are `ancient`:
+# the snapshot, refreshed at start-up, is what says whether the source changed.
+rule snapshot_images:
+    input:
+        images=ancient(raw_images()),
+    output:
+        listing=images_snapshot(),
+    log:
+        f"{LOGS}/snapshots/images.log",
+    localrule: True
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        outside="exclude",
+    script:
+        "../scripts/snapshot_images.py"
+
+
+rule snapshot_task_folders:
+    input:
+        unpack(task_folder_inputs),
+    output:
+        listing=folder_snapshot("{task}"),
+    log:
+        f"{LOGS}/snapshots/folders_{{task}}.log",
+    localrule: True
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    script:
+        "../scripts/snapshot_task_folders.py"
+
+
+rule snapshot_annotations:
+    input:
+        sheet=ancient(annotations_csv()),
+    output:
+        snapshot=sheet_snapshot("{snapshot}"),
+    log:
+        f"{LOGS}/snapshots/annotations_{{snapshot}}.log",
+    localrule: True
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        reads=sheet_snapshot_reads,
+    script:
+        "../scripts/snapshot_annotations.py"
 
 
 rule inventory:
     input:
-        images=raw_images(),
+        listing=rules.snapshot_images.output.listing,
+        # Only so that a folder this workflow makes is made first (see snapshot_images).
+        images=ancient(raw_images()),
     output:
         inventory=f"{RESULTS}/inventory/inventory.csv",
     log:
@@ -18,6 +85,8 @@ rule inventory:
         mem_mb=parallel_mem_mb,
         runtime=60,
     params:
+        # Not an output (Snakemake deletes those before a rerun): rows of unchanged files.
+        cache=f"{RESULTS}/inventory/.inventory_cache.csv",
         rules=config["inventory"],
         progress_every=500,
     script:
@@ -26,7 +95,6 @@ rule inventory:
 
 rule dedupe:
     input:
-        images=raw_images(),
         inventory=rules.inventory.output.inventory,
         metadata=metadata_csv(),
     output:
@@ -50,7 +118,6 @@ rule dedupe:
 
 rule working_images:
     input:
-        images=raw_images(),
         inventory=rules.inventory.output.inventory,
         clusters=rules.dedupe.output.clusters,
     output:

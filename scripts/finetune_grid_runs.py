@@ -1,7 +1,7 @@
-"""Rule finetune_grid_runs: every run's summary in results/tables/grid_runs.csv."""
+"""Rule finetune_grid_runs: the runs of every task (the per-task tables) in results/tables/grid_runs.csv."""
 
 from images_as_data.common.runlog import setup_rule_logging
-from images_as_data.finetune.reporting import collect_grid_runs
+from images_as_data.finetune.reporting import join_task_runs
 
 setup_rule_logging(snakemake)
-collect_grid_runs(list(snakemake.input.summaries), snakemake.output.csv)
+join_task_runs(list(snakemake.input.tasks), snakemake.output.csv)

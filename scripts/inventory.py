@@ -10,4 +10,5 @@ write_inventory(
     rules=InventoryRules(**snakemake.params.rules),
     workers=snakemake.threads,
     progress_every=snakemake.params.progress_every,
+    cache_csv=snakemake.params.cache,
 )

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from images_as_data.common.tables import read_user_csv
-from images_as_data.labels.annotations import AnnotationError, aggregate_annotation_files, sheet_snapshots
+from images_as_data.labels.annotations import AnnotationError, aggregate_annotation_files, sheet_snapshots, snapshot_kind
 
 EMOTIONS = ["fear", "anger"]
 BINARY = ["protest", "legend"]
@@ -171,19 +171,13 @@ def test_undecodable_sheet_stops_with_the_row_and_the_fix(corpus):
                                    corpus / "out" / "agg.csv", corpus / "out" / "exc.csv", BINARY, EMOTIONS, [0, 10])  # fmt: skip
 
 
-def test_ids_are_compared_in_nfc(corpus):
-    nfd = unicodedata.normalize("NFD", "caf\u00e9.jpg")
-    inventory = pd.read_csv(corpus / "inventory.csv")
-    inventory.loc[len(inventory)] = ["caf\u00e9.jpg", "kept", ""]  # the inventory holds NFC ids
-    inventory.to_csv(corpus / "inventory.csv", index=False)
-    pd.DataFrame({"image_id": ["caf\u00e9.jpg"], "cluster_id": ["caf\u00e9.jpg"]}).pipe(
-        lambda extra: pd.concat([pd.read_csv(corpus / "clusters.csv"), extra])
-    ).to_csv(corpus / "clusters.csv", index=False)
-    pd.concat([pd.read_csv(corpus / "manifest.csv"), pd.DataFrame({"image_id": ["caf\u00e9.jpg"], "cluster_id": ["caf\u00e9.jpg"], "path": ["w/c.png"]})]).to_csv(
-        corpus / "manifest.csv", index=False
-    )
-    aggregated = run(corpus, [f"{nfd},ann1,yes,0,1,0"])
-    assert aggregated["cluster_id"].tolist() == ["caf\u00e9.jpg"]
+def test_ids_are_compared_in_nfc(tmp_path):
+    nfc, nfd = unicodedata.normalize("NFC", "caf\u00e9.jpg"), unicodedata.normalize("NFD", "caf\u00e9.jpg")
+    pd.DataFrame({"image_id": [nfc], "status": ["kept"], "reason": [""]}).to_csv(tmp_path / "inventory.csv", index=False)
+    pd.DataFrame({"image_id": [nfc], "cluster_id": [nfc]}).to_csv(tmp_path / "clusters.csv", index=False)
+    pd.DataFrame({"image_id": [nfc], "cluster_id": [nfc], "path": ["w/c.png"]}).to_csv(tmp_path / "manifest.csv", index=False)
+    aggregated = run(tmp_path, [f"{nfd},ann1,yes,0,1,0"])  # the sheet was typed on a Mac
+    assert aggregated["cluster_id"].tolist() == [nfc]
 
 
 TASKS = {"protest": {"type": "binary", "column": "protest"}, "fear": {"type": "emotion"}, "legend": {"type": "binary", "column": "legend"}}
@@ -193,7 +187,7 @@ NAMES = ["sheet", "annotated", "emotions", "labels_protest", "labels_legend", "l
 def snapshots(tmp_path, rows):
     sheet = tmp_path / "snap.csv"
     sheet.write_text("\n".join([HEADER, *rows]) + "\n")
-    return sheet_snapshots(sheet, NAMES, TASKS, EMOTIONS)
+    return sheet_snapshots(sheet, {name: snapshot_kind(name, TASKS, EMOTIONS) for name in NAMES})
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,9 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 def make_workdir(root: Path) -> Path:
     corpus = build_tiny_corpus(root / "corpus", n=16)
-    stage_paths = {"inventory": "results/inventory/inventory.csv", "clusters": "results/dedupe/clusters.csv",
-                   "aggregated": "results/labels/aggregated.csv", "metadata": "metadata.csv"}
+    # Sources first, stage outputs after: an input newer than the outputs would rerun dedupe.
+    stage_paths = {"metadata": "metadata.csv", "inventory": "results/inventory/inventory.csv",
+                   "clusters": "results/dedupe/clusters.csv", "aggregated": "results/labels/aggregated.csv"}
     for name, relative in stage_paths.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(corpus[name], root / relative)

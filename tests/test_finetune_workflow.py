@@ -56,9 +56,9 @@ def write_project(root: Path) -> None:
     manifest["cluster_id"] = manifest["image_id"]
     (root / "results" / "working").mkdir(parents=True)
     manifest.to_csv(root / "results" / "working" / "manifest.csv", index=False)
-    (root / "results" / "labels").mkdir(parents=True)
+    (root / "results" / "labels" / "aggregated").mkdir(parents=True)
     pd.DataFrame({"cluster_id": ["labelled.png"], "n_annotators": [1]}).to_csv(
-        root / "results" / "labels" / "aggregated.csv", index=False
+        root / "results" / "labels" / "aggregated" / "annotated.csv", index=False
     )
 
 

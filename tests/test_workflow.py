@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from images_as_data.prepare.inventory import SNAKEMAKE_MARKER, reason_category
+from images_as_data.common.listing import SNAKEMAKE_MARKER
+from images_as_data.prepare.inventory import reason_category
 
 pytestmark = pytest.mark.slow
 

@@ -27,6 +27,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_if_changed
 from .image_ids import printable_id
 
 # Snakemake's bookkeeping file in a directory() output (the generated demo folder): not data.
@@ -141,3 +142,10 @@ def listing_csv_of_folders(folders: dict[str, str | os.PathLike], outside: str =
             Entry(f"{role}/{e.path}", e.kind, e.bytes, e.mtime_ns, e.target) for e in list_tree(folder, outside)
         )
     return listing_csv(entries)
+
+
+def write_listing(folders: dict[str, str | os.PathLike], out: str | os.PathLike, outside: str = "exclude") -> bool:
+    """Write the listing of one folder (role "") or of several (by role) to ``out`` if it changed."""
+    if list(folders) == [""]:
+        return write_if_changed(listing_csv(list_tree(folders[""], outside)), out)
+    return write_if_changed(listing_csv_of_folders(folders, outside), out)

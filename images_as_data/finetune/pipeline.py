@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -42,9 +43,14 @@ def train_and_save(
     options: dict,
     threads: int = 1,
 ) -> dict:
-    """Run one (task, setting, seed) and write epochs.csv, model.pt, summary.json and predictions.csv."""
+    """Run one (task, setting, seed) and write epochs.csv, model.pt, summary.json and predictions.csv.
+
+    ``checkpoint.pt`` beside them holds the run after each epoch; a rerun of a killed job
+    resumes from it. It is removed once the outputs are written.
+    """
     torch.set_num_threads(threads)
     store = TensorStore.load(store_path)
+    checkpoint = checkpoint_path(outputs)
     result = fine_tune(
         store,
         Setting.parse(setting_id),
@@ -55,14 +61,22 @@ def train_and_save(
             "epoch %d: train loss %.4f acc %.3f | val loss %.4f acc %.3f (%.1f s)",
             row["epoch"], row["train_loss"], row["train_accuracy"], row["val_loss"], row["val_accuracy"], row["seconds"],
         ),  # fmt: skip
+        checkpoint=checkpoint,
     )
     write_csv(result.epochs, outputs["epochs"])
     with atomic_path(outputs["model"]) as tmp:
         torch.save(result.state_dict, tmp)
     write_csv(result.predictions, outputs["predictions"])
     write_text(json.dumps(result.summary, indent=2) + "\n", outputs["summary"])
+    checkpoint.unlink(missing_ok=True)
     log.info("best epoch %d, val accuracy %.3f", result.summary["best_epoch"], result.summary["val_accuracy"])
     return result.summary
+
+
+def checkpoint_path(outputs: dict[str, PathLike]) -> Path:
+    """Where a run keeps its checkpoint: beside its outputs (not one of them, so Snakemake
+    does not delete it before rerunning a killed job)."""
+    return Path(outputs["model"]).with_name("checkpoint.pt")
 
 
 def write_new_image_list(

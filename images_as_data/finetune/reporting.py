@@ -32,6 +32,12 @@ def collect_grid_runs(summary_paths: list[PathLike], out_csv: PathLike) -> None:
     write_csv(read_summaries(summary_paths), out_csv)
 
 
+def join_task_runs(task_csvs: list[PathLike], out_csv: PathLike) -> None:
+    """grid_runs.csv: the per-task run tables, one below the other, in the same order as before."""
+    runs = pd.concat([pd.read_csv(path) for path in task_csvs], ignore_index=True)
+    write_csv(runs.sort_values(["task", "setting", "seed"], ignore_index=True), out_csv)
+
+
 def write_table_7_2(
     grid_runs_csv: PathLike, settings_by_task: dict[str, list[str]], out_csv: PathLike, out_md: PathLike
 ) -> None:

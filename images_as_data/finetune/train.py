@@ -6,6 +6,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import logging
 import math
 import os
 import time
@@ -17,10 +18,13 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..common.atomic import atomic_path
 from .data import TensorStore, augment_batch, check_classes, eval_batch
 from .grid import Setting
 from .metrics import classification_metrics
 from .model import build_model
+
+log = logging.getLogger(__name__)
 
 
 class TrainingError(RuntimeError):
@@ -112,6 +116,28 @@ class Trainer:
             self.optimizer, step_size=options.step_size, gamma=options.gamma
         )
 
+    def state(self) -> dict:
+        """Everything the next epoch depends on: weights, optimiser, scheduler, random states."""
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "generator": self.generator.get_state(),
+        }
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def restore(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        self.generator.set_state(state["generator"])
+        if "cuda_rng" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+
     def autocast(self):
         if self.options.amp and self.device.type == "cuda":
             return torch.autocast("cuda", dtype=torch.bfloat16)
@@ -189,6 +215,28 @@ class Trainer:
         return frame
 
 
+def save_checkpoint(path: str | os.PathLike, trainer: Trainer, run_key: str, rows: list[dict], best: dict, best_state: dict) -> None:
+    """The run after its last finished epoch, written atomically (a kill never leaves half a file)."""
+    checkpoint = {"run_key": run_key, "epoch": rows[-1]["epoch"], "rows": rows, "best": best, "best_state": best_state, **trainer.state()}
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, run_key: str) -> dict | None:
+    """The checkpoint of this very run (same options, setting, seed and split), or None."""
+    if not os.path.exists(path):
+        return None
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - an unreadable checkpoint only costs the epochs it held
+        log.warning("ignoring the unreadable checkpoint %s (%s); training starts at epoch 1", path, error)
+        return None
+    if checkpoint.get("run_key") != run_key:
+        log.warning("ignoring the checkpoint %s of another configuration or split; training starts at epoch 1", path)
+        return None
+    return checkpoint
+
+
 def fine_tune(
     store: TensorStore,
     setting: Setting,
@@ -196,8 +244,14 @@ def fine_tune(
     seed: int,
     task: str,
     on_epoch: Callable[[dict], None] | None = None,
+    checkpoint: str | os.PathLike | None = None,
 ) -> RunResult:
-    """Train for `options.epochs`, keep a copy of the best epoch's weights, score test once with them."""
+    """Train for `options.epochs`, keep a copy of the best epoch's weights, score test once with them.
+
+    With ``checkpoint``, the run is saved there after every epoch and, if a checkpoint of the
+    same run is there already (a killed job), resumed after its last epoch: on the CPU the
+    result is the same as without the interruption.
+    """
     trainer = Trainer(store, setting, options, seed)
     train, val, test = (store.indices(split) for split in ("train", "val", "test"))
     identity = {
@@ -210,7 +264,13 @@ def fine_tune(
     }
     rows: list[dict] = []
     best_state, best = None, {"val_accuracy": -1.0, "val_loss": math.inf}
-    for epoch in range(1, options.epochs + 1):
+    run_key = f"{config_hash(options, setting, seed, store.size)}:{store.source_hash}"
+    resumed = load_checkpoint(checkpoint, run_key) if checkpoint else None
+    if resumed:
+        trainer.restore(resumed)
+        rows, best, best_state = resumed["rows"], resumed["best"], resumed["best_state"]
+        log.info("resuming %s seed %d after epoch %d from %s", setting.id, seed, resumed["epoch"], checkpoint)
+    for epoch in range(len(rows) + 1, options.epochs + 1):
         started = time.perf_counter()
         lr = trainer.optimizer.param_groups[0]["lr"]
         row = {**identity, "epoch": epoch, **trainer.train_epoch(train)}
@@ -223,11 +283,13 @@ def fine_tune(
         trainer.scheduler.step()
         row.update(lr_epoch=lr, seconds=time.perf_counter() - started)
         rows.append(row)
-        if on_epoch:
-            on_epoch(row)
         if is_better(row["val_accuracy"], row["val_loss"], best["val_accuracy"], best["val_loss"]):
             best = row
             best_state = copy.deepcopy(trainer.model.state_dict())
+        if checkpoint:
+            save_checkpoint(checkpoint, trainer, run_key, rows, best, best_state)
+        if on_epoch:
+            on_epoch(row)
     assert best_state is not None
     trainer.model.load_state_dict(best_state)
     held_out = torch.cat([val, test])

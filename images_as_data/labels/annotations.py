@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from images_as_data.common.atomic import write_csv
+from images_as_data.common.atomic import write_csv, write_if_changed
 from images_as_data.common.image_ids import image_id_problem
 from images_as_data.common.tables import UserFileError, read_table, read_user_csv
 
@@ -211,14 +211,15 @@ def aggregate_annotation_files(
     clusters_path: str | os.PathLike,
     manifest_path: str | os.PathLike,
     aggregated_out: str | os.PathLike,
-    excluded_out: str | os.PathLike,
+    excluded_out: str | os.PathLike | None,
     binary_columns: Sequence[str],
     emotions: Sequence[str],
     score_range: Sequence[float],
 ) -> pd.DataFrame:
     """Validate the sheet, pool it onto cluster roots and write aggregated.csv and excluded.csv.
 
-    Nothing is written unless every check passes. Returns the aggregated frame.
+    Nothing is written unless every check passes. Returns the aggregated frame. With only some
+    columns (and no ``excluded_out``) this makes what one consumer of the sheet reads.
     """
     inventory, clusters, manifest = (read_table(p) for p in (inventory_path, clusters_path, manifest_path))
     annotations = read_annotations(annotations_path, binary_columns, emotions, score_range, inventory["image_id"])
@@ -231,18 +232,20 @@ def aggregate_annotation_files(
         len(aggregated),
         len(excluded),
     )
-    write_csv(excluded, excluded_out)
+    if excluded_out:
+        write_csv(excluded, excluded_out)
     write_csv(aggregated, aggregated_out)
     return aggregated
 
 
 # --- what each consumer of the sheet reads from it (the sheet's snapshots) ---------------------
-# aggregated.csv changes with every edit of the sheet. Each consumer takes it as an "ancient"
-# input (its time does not count) plus the snapshot of what it reads, computed from the sheet
-# alone, at image level: a binary task reads whether any annotator said yes; an emotion task
-# (and Figures 7.1, 7.2) the number of rows and the sum of each emotion score; the labelling of
-# new images which images are annotated. Pooling onto clusters happens later and is the same
-# for the same clusters (a change of clusters reaches the consumers through the manifest).
+# aggregated.csv changes with every edit of the sheet. So each consumer (a task's labels,
+# Figures 7.1/7.2, the list of unannotated images) gets its own aggregation of only the columns
+# it reads, redone when the snapshot of those columns changes. A snapshot is computed from the
+# sheet alone, at image level: a binary task reads whether any annotator said yes; an emotion
+# task and the figures the number of rows and the sum of each emotion score; the image list
+# which images are annotated. Pooling onto clusters is the same for the same clusters (a change
+# of clusters reruns the consumers' aggregations through their inventory/clusters inputs).
 
 
 def _digest(name: str, lines: list[str]) -> str:
@@ -265,12 +268,13 @@ def _score_sums(rows: list[list[str]]) -> str:
     return ";".join(repr(total) for total in sums)
 
 
-def sheet_snapshots(path: str | os.PathLike, names: Iterable[str], tasks: Mapping[str, Mapping], emotions: Sequence[str]) -> dict[str, str]:
-    """Text of the snapshots ``names`` of the annotation sheet at ``path``.
+def sheet_snapshots(path: str | os.PathLike, reads: Mapping[str, tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """Text of the snapshots of the annotation sheet at ``path``, by name.
 
-    Names: ``sheet`` (sha256 of the file), ``annotated`` (which images have a row),
-    ``emotions`` (per image: rows and score sums), ``labels_<task>`` (what that task reads).
-    A sheet that cannot be read gives its file hash for every name, so any edit reruns all.
+    ``reads`` gives each snapshot's kind and columns (see :func:`snapshot_kind`): ``sheet``
+    (sha256 of the file), ``annotated`` (which images have a row), ``binary`` (per image:
+    whether any annotator said yes), ``scores`` (per image: rows and score sums). A sheet
+    that cannot be read gives its file hash for every name, so that any edit reruns all.
     """
     data = Path(path).read_bytes()
     whole = f"sheet: sha256 {hashlib.sha256(data).hexdigest()}\n"
@@ -279,8 +283,8 @@ def sheet_snapshots(path: str | os.PathLike, names: Iterable[str], tasks: Mappin
     except (UserFileError, OSError):
         frame = None
     out = {}
-    for name in names:
-        kind, columns = snapshot_kind(name, tasks, emotions)
+    for name, (kind, columns) in reads.items():
+        columns = list(columns)
         if kind == "sheet" or frame is None or not {"image_id", *columns} <= set(frame.columns):
             out[name] = whole if kind == "sheet" else f"{name}: unreadable or incomplete, {whole}"
             continue
@@ -307,3 +311,9 @@ def snapshot_kind(name: str, tasks: Mapping[str, Mapping], emotions: Sequence[st
     if task is None or task["type"] not in ("binary", "emotion"):
         raise ValueError(f"no snapshot of the annotation sheet is called '{name}'")
     return ("binary", [task["column"]]) if task["type"] == "binary" else ("scores", list(emotions))
+
+
+def write_sheet_snapshot(sheet: str | os.PathLike, name: str, reads: tuple[str, Sequence[str]], out: str | os.PathLike) -> None:
+    text = sheet_snapshots(sheet, {name: reads})[name]
+    log.info("%s", text.strip())
+    write_if_changed(text.encode("utf-8"), out)
