@@ -3,7 +3,7 @@
 
 from snakemake.utils import min_version, validate
 
-from images_as_data.common.config import check_no_effect, check_schema, check_sources
+from images_as_data.common.startup import check_no_effect, check_schema, check_sources
 
 min_version("9.0")
 

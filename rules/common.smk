@@ -153,6 +153,9 @@ def refresh_snapshots():
         folders = task_folder_roles(task)
         if folders and all(Path(folder).is_dir() for folder in folders.values()):
             write_if_changed(listing_csv_of_folders(folders), folder_snapshot(task))
+    if predict_folder() and Path(predict_folder()).is_dir():
+        listing = list_tree(predict_folder(), outside="follow")
+        write_if_changed(listing_csv(listing), predict_snapshot())
     if Path(annotations_csv()).is_file():
         reads = {name: snapshot_reads(name) for name in sheet_snapshot_names()}
         snapshots = sheet_snapshots(annotations_csv(), reads)
@@ -404,13 +407,26 @@ def predict_targets():
 
 
 def predict_image_sources():
-    """Default: the working manifest and the annotated clusters; else the configured folder or list."""
+    """Default: the working manifest and the annotated clusters; else the configured list, or
+    the configured folder with its snapshot (which says when images there change)."""
     if PREDICT["images"] is None:
         return {
             "manifest": rules.working_images.output.manifest,
             "aggregated": aggregated_for("annotated"),
         }
+    if predict_folder():
+        return {"source": ancient(PREDICT["images"]), "listing": predict_snapshot()}
     return {"source": PREDICT["images"]}
+
+
+def predict_folder():
+    """predict.images when it names a folder (not a CSV list), else None."""
+    images = config["predict"]["images"]
+    return images if images and not images.lower().endswith(".csv") else None
+
+
+def predict_snapshot():
+    return f"{SNAPSHOTS}/predict_images.csv"
 
 
 def predict_models(wildcards):

@@ -3,6 +3,29 @@
 PREDICT = config["predict"]
 
 
+if predict_folder():
+
+    # Written when missing; refreshed at start-up (see snapshot_images).
+    rule snapshot_predict_images:
+        input:
+            images=ancient(predict_folder()),
+        output:
+            listing=predict_snapshot(),
+        log:
+            f"{LOGS}/snapshots/predict_images.log",
+        localrule: True
+        conda:
+            "../envs/imaging.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=30,
+        params:
+            outside="follow",
+        script:
+            "../scripts/snapshot_predict_images.py"
+
+
 rule predict_list_images:
     input:
         **predict_image_sources(),

@@ -9,7 +9,8 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from images_as_data.common.config import ConfigError, check_no_effect, check_schema, check_sources, sheet_header, validate_tasks
+from images_as_data.common.config import ConfigError, validate_tasks
+from images_as_data.common.startup import check_no_effect, check_schema, check_sources, sheet_header
 
 from .conftest import REPO
 

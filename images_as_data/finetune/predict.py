@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ..common.listing import list_tree
 from .data import decode_images, eval_batch
 from .model import build_model
 from .train import resolve_device
@@ -24,12 +25,12 @@ def unlabelled_images(manifest_csv: str | os.PathLike, aggregated_csv: str | os.
 
 
 def images_in_folder(folder: str | os.PathLike) -> pd.DataFrame:
-    """Every regular, non-hidden file under a folder (unreadable ones are reported when predicting)."""
+    """Every non-hidden file under a folder, links followed (unreadable ones are reported when predicting)."""
     root = Path(folder)
     if not root.is_dir():
         raise FileNotFoundError(f"predict.images: folder {root} does not exist")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return pd.DataFrame({"image_id": [p.relative_to(root).as_posix() for p in files], "path": [str(p) for p in files]})
+    files = [Path(entry.path) for entry in list_tree(root, outside="follow") if entry.usable and not entry.path.rsplit("/", 1)[-1].startswith(".")]
+    return pd.DataFrame({"image_id": [p.as_posix() for p in files], "path": [str(root / p) for p in files]})
 
 
 def images_in_list(csv: str | os.PathLike) -> pd.DataFrame:

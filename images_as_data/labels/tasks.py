@@ -18,6 +18,7 @@ from PIL import Image
 
 from images_as_data.common.atomic import write_csv
 from images_as_data.common.hashing import file_sha256
+from images_as_data.common.listing import list_tree
 from images_as_data.common.tables import read_table
 
 log = logging.getLogger(__name__)
@@ -43,19 +44,28 @@ def image_extensions() -> frozenset[str]:
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Image files under ``folder`` (recursively, hidden entries skipped), relative and sorted."""
+    """Image files under ``folder`` (recursively, hidden entries skipped), relative and sorted.
+
+    Folders are walked by :func:`images_as_data.common.listing.list_tree` (links followed,
+    loops listed once), the listing whose snapshot tells the workflow that the folder changed.
+    """
     root = Path(folder)
     if not root.is_dir():
         raise LabelError(f"image folder {root} does not exist or is not a folder; fix the path in the config")
     extensions = image_extensions()
-    images, skipped = [], []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+    images, skipped, unusable = [], [], []
+    for entry in list_tree(root, outside="follow"):
+        relative = Path(entry.path)
+        if any(part.startswith(".") for part in relative.parts):
             continue
-        (images if path.suffix.lower() in extensions else skipped).append(relative)
+        if not entry.usable:
+            unusable.append(f"{relative} ({entry.kind})")
+        else:
+            (images if relative.suffix.lower() in extensions else skipped).append(relative)
     if skipped:
         log.warning("%s: skipped %d non-image file(s), e.g. %s", root, len(skipped), skipped[0])
+    if unusable:
+        log.warning("%s: skipped %d entries that are not files: %s", root, len(unusable), ", ".join(unusable[:10]))
     return images
 
 
