@@ -32,6 +32,7 @@ CONFIG = {
     "data": {"images": "data/raw", "annotations": "data/labels.csv", "metadata": None},
     "labels": {"emotions": []},
     "tasks": {"protest": {"type": "binary", "column": "protest"}},
+    "finetune": {"study": {"task": None}},
     "autotag": {"enabled": False},
 }
 
@@ -45,9 +46,13 @@ def make_tree(root: Path, n_files: int, per_folder: int = 1000) -> None:
 
 
 def make_project(root: Path, n_files: int) -> Path:
+    root.mkdir(parents=True)
     for name in WORKFLOW:
         source = REPO / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, root / name)
     make_tree(root / "data" / "raw", n_files)
     (root / "data" / "labels.csv").write_text("image_id,annotator,protest\n")
     (root / "bench.yaml").write_text(yaml.safe_dump(CONFIG))
@@ -62,7 +67,7 @@ def dry_run(project: Path) -> float:
     )  # fmt: skip
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(done.stderr[-3000:])
+        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
     return seconds
 
 

@@ -126,9 +126,11 @@ def check_sources(config: Mapping, generated: Collection[str]) -> None:
         if not made_here(folder) and not Path(folder).is_dir()
     ]
     sheet = config["data"]["annotations"]
-    for key, path in (("data.annotations", sheet), ("data.metadata", config["data"].get("metadata"))):
-        if path and not made_here(path) and not Path(path).is_file():
-            problems.append(f"{key}: the file '{path}' does not exist")
+    files = [("data.annotations", sheet), ("data.metadata", config["data"].get("metadata"))]
+    files.append(("predict.images", (config.get("predict") or {}).get("images")))
+    for key, path in files:
+        if path and not made_here(path) and not Path(path).exists():
+            problems.append(f"{key}: '{path}' does not exist")
     if problems:
         raise ConfigError("data the configuration names is missing:\n  " + "\n  ".join(problems))
     if not Path(sheet).is_file():
