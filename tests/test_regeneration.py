@@ -355,3 +355,25 @@ def test_moving_the_project_folder_plans_nothing(study, tmp_path):
     os.rename(project.workdir, tmp_path / "b")
     moved = WorkflowRun(tmp_path / "b", tmp_path / "b" / "study.yaml", "", 0.0, "")
     assert planned_jobs(moved)[0] == set()
+
+
+def test_the_generated_demo_folder_is_watched_too(tiny_run, tmp_path):
+    """The demo's raw folder is an output of demo_corpus (with Snakemake's marker file in it):
+    an image added to one of its date folders is still seen, and an annotation edit still
+    reruns one task only."""
+    demo = tiny_run.clone(tmp_path / "added")
+    day = sorted(p for p in (demo.results / "demo" / "raw").iterdir() if p.is_dir())[0]
+    picture(np.random.default_rng(3), day / "added_later.png", (9, 9, 9))
+    jobs, _ = planned_jobs(demo)
+    assert {"inventory", "dedupe", "working_images", "task_labels[protest]"} <= jobs
+    assert "task_labels[world_leaders]" not in jobs and "demo_corpus" not in jobs
+    demo = tiny_run.clone(tmp_path / "edited")
+    sheet = demo.results / "demo" / "annotations.csv"
+    rows = pd.read_csv(sheet, dtype=str, keep_default_na=False)
+    single = rows.groupby("image_id").filter(lambda group: len(group) == 1 and group["protest"].iloc[0] == "0")
+    rows.loc[rows["image_id"] == single["image_id"].iloc[0], "protest"] = "1"
+    sheet.unlink()
+    rows.to_csv(sheet, index=False)
+    jobs, _ = planned_jobs(demo)
+    per_task = {job for job in jobs if job.startswith(("task_labels[", "finetune_run[", "predict_new_images[", "finetune_confusion["))}
+    assert per_task == {"task_labels[protest]", "finetune_run[protest]", "predict_new_images[protest]", "finetune_confusion[protest]"}

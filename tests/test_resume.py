@@ -18,7 +18,7 @@ from images_as_data.finetune.synthetic import write_shape_task
 
 from .conftest import REPO, torch_threads
 
-OPTIONS = {"crop_size": 24, "epochs": 4, "step_size": 2, "device": "cpu", "eval_batch": 32}
+OPTIONS = {"crop_size": 24, "epochs": 3, "step_size": 2, "device": "cpu", "eval_batch": 32}
 SETTING = "lr0.01_m0.9_b8"
 
 # Runs one training job in a fresh process and kills it (SIGKILL: no clean-up code runs) in
@@ -63,10 +63,17 @@ def store(tmp_path_factory):
     return folder / "store.pt"
 
 
-@pytest.mark.parametrize("kill_in_epoch", [3, 1])
-def test_killed_run_resumes_after_its_last_epoch_and_matches_an_uninterrupted_one(store, tmp_path, kill_in_epoch):
+@pytest.fixture(scope="module")
+def whole(store):
+    """The uninterrupted run."""
+    folder = store.parent / "whole"
     with torch_threads(1):
-        train_and_save(store, outputs_in(tmp_path / "whole"), task="shapes", setting_id=SETTING, seed=3, options=OPTIONS)
+        train_and_save(store, outputs_in(folder), task="shapes", setting_id=SETTING, seed=3, options=OPTIONS)
+    return folder
+
+
+@pytest.mark.parametrize("kill_in_epoch", [3, 1])
+def test_killed_run_resumes_after_its_last_epoch_and_matches_an_uninterrupted_one(store, whole, tmp_path, kill_in_epoch):
     killed = outputs_in(tmp_path / "killed")
     done = subprocess.run(
         [sys.executable, "-c", KILLED_JOB, str(kill_in_epoch), str(store), repr(killed), repr(OPTIONS)],
@@ -82,27 +89,27 @@ def test_killed_run_resumes_after_its_last_epoch_and_matches_an_uninterrupted_on
     with torch_threads(1):
         train_and_save(store, killed, task="shapes", setting_id=SETTING, seed=3, options=OPTIONS)
     assert not checkpoint.exists(), "the checkpoint is removed once the run is complete"
-    whole_epochs = pd.read_csv(tmp_path / "whole" / "epochs.csv").drop(columns="seconds")
+    whole_epochs = pd.read_csv(whole / "epochs.csv").drop(columns="seconds")
     resumed_epochs = pd.read_csv(tmp_path / "killed" / "epochs.csv").drop(columns="seconds")
     pd.testing.assert_frame_equal(resumed_epochs, whole_epochs)
     assert len(resumed_epochs) == OPTIONS["epochs"]
-    whole, resumed = torch.load(tmp_path / "whole" / "model.pt"), torch.load(tmp_path / "killed" / "model.pt")
-    assert whole.keys() == resumed.keys()
-    assert all(torch.equal(whole[key], resumed[key]) for key in whole)
-    summary = [json.loads((tmp_path / run / "summary.json").read_text()) for run in ("whole", "killed")]
-    assert summary[0] == summary[1]
-    assert (tmp_path / "killed" / "predictions.csv").read_bytes() == (tmp_path / "whole" / "predictions.csv").read_bytes()
+    weights, resumed = torch.load(whole / "model.pt"), torch.load(tmp_path / "killed" / "model.pt")
+    assert weights.keys() == resumed.keys()
+    assert all(torch.equal(weights[key], resumed[key]) for key in weights)
+    summaries = [json.loads((folder / "summary.json").read_text()) for folder in (whole, tmp_path / "killed")]
+    assert summaries[0] == summaries[1]
+    assert (tmp_path / "killed" / "predictions.csv").read_bytes() == (whole / "predictions.csv").read_bytes()
 
 
-def test_checkpoint_of_another_configuration_is_not_resumed(store, tmp_path, caplog):
+def test_checkpoint_of_another_configuration_is_not_resumed(store, whole, tmp_path, caplog):
     outputs = outputs_in(tmp_path)
     with torch_threads(1):
-        train_and_save(store, outputs, task="shapes", setting_id=SETTING, seed=3, options={**OPTIONS, "epochs": 2})
-        first = pd.read_csv(outputs["epochs"])
-        # A checkpoint left by a run with other options (here: seed 4) must not be continued.
+        # A checkpoint left by a run with other options or another split must not be continued.
         checkpoint = checkpoint_path(outputs)
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"run_key": "another run", "epoch": 1}, checkpoint)
         caplog.set_level("INFO")
-        train_and_save(store, outputs, task="shapes", setting_id=SETTING, seed=3, options={**OPTIONS, "epochs": 2})
-    assert "another configuration" in caplog.text
-    pd.testing.assert_frame_equal(pd.read_csv(outputs["epochs"]).drop(columns="seconds"), first.drop(columns="seconds"))
+        train_and_save(store, outputs, task="shapes", setting_id=SETTING, seed=3, options=OPTIONS)
+    assert "another configuration" in caplog.text and not checkpoint.exists()
+    first = pd.read_csv(whole / "epochs.csv").drop(columns="seconds")
+    pd.testing.assert_frame_equal(pd.read_csv(outputs["epochs"]).drop(columns="seconds"), first)
