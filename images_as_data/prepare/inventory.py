@@ -37,7 +37,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from ..common.atomic import write_csv
 from ..common.hashing import file_sha256
 from ..common.image_ids import image_id_problem, normalise_id, printable_id
-from ..common.listing import BROKEN, LOOP, OUTSIDE, Entry, list_tree
+from ..common.listing import BROKEN, LOOP, OUTSIDE, USABLE, Entry, list_tree
 from ..common.parallel import parallel_map
 
 logger = logging.getLogger(__name__)
@@ -200,10 +200,14 @@ def _check_image(path: Path, rules: InventoryRules, row: dict) -> str | None:
     return None
 
 
-def _unusable_row(entry: Entry, image_id: str, images_root: str) -> dict:
-    """The row of a listed entry that is not a file to read (a link outside, a loop, a pipe)."""
+def _unreadable_row(entry: Entry, image_id: str, problem: str | None, images_root: str) -> dict:
+    """The row of a listed entry that is not read: a file whose name is a problem, a link
+    outside, a loop, a pipe."""
     row = dict.fromkeys(INVENTORY_COLUMNS)
     row.update(image_id=image_id, path=printable_id(str(Path(images_root, entry.path))), status=EXCLUDED)
+    if problem:
+        row.update(bytes=entry.bytes, reason=f"{REASON_INVALID_ID} ({problem}); rename the file")
+        return row
     target = printable_id(entry.target)
     row["reason"] = {
         OUTSIDE: f"{REASON_LINK_OUTSIDE} (points to {target}; not read)",
@@ -274,35 +278,35 @@ def inventory_and_cache(
     logger.info("found %d raw files under %s", len(entries), images_root)
     ids = assign_ids(entries)
     key = rules_key(rules)
-    previous = {} if cache is None else {row["path"]: row for row in cache.to_dict("records")}
-    rows: dict[str, dict] = {}
-    jobs: list[tuple[str, str, str | None]] = []
-    reused_rows = reused_hashes = 0
-    for entry in entries:
-        image_id, problem = ids[entry.path]
-        path = printable_id(str(Path(images_root, entry.path)))
-        if not entry.usable:
-            rows[entry.path] = _unusable_row(entry, image_id, images_root)
-            continue
-        if problem:
-            row = dict.fromkeys(INVENTORY_COLUMNS)
-            row.update(image_id=image_id, path=path, bytes=entry.bytes, status=EXCLUDED)
-            row["reason"] = f"{REASON_INVALID_ID} ({problem}); rename the file"
-            rows[entry.path] = row
-            continue
-        old = previous.get(path)
-        unchanged = old is not None and (old["bytes"], old["mtime_ns"], old["kind"]) == (entry.bytes, entry.mtime_ns, entry.kind)
-        if unchanged and old["rules_key"] == key and old["image_id"] == image_id:
-            rows[entry.path] = {column: old[column] for column in INVENTORY_COLUMNS}
-            reused_rows += 1
-            continue
-        known = old["sha256"] if unchanged and isinstance(old["sha256"], str) and old["sha256"] else None
-        reused_hashes += known is not None
-        jobs.append((entry.path, image_id, known))
+    listing = pd.DataFrame(
+        {
+            "path": [printable_id(str(Path(images_root, entry.path))) for entry in entries],
+            "bytes": pd.array([entry.bytes for entry in entries], dtype="Int64"),
+            "mtime_ns": pd.array([entry.mtime_ns for entry in entries], dtype="Int64"),
+            "kind": [entry.kind for entry in entries],
+            "image_id": [ids[entry.path][0] for entry in entries],
+        }
+    )
+    problems = [ids[entry.path][1] for entry in entries]
+    to_read = listing["kind"].isin(USABLE) & pd.Series([problem is None for problem in problems])
+    reuse = pd.Series(False, index=listing.index)
+    known = pd.Series(None, index=listing.index, dtype=object)
+    if cache is not None and len(cache):
+        # The previous row of each path, aligned with this listing (vectorised: a million rows).
+        old = cache.drop_duplicates("path").set_index("path").reindex(listing["path"]).reset_index(drop=True)
+        unchanged = to_read & (old["bytes"] == listing["bytes"]).fillna(False).astype(bool)
+        unchanged &= (old["mtime_ns"] == listing["mtime_ns"]).fillna(False).astype(bool) & (old["kind"] == listing["kind"])
+        reuse = unchanged & (old["rules_key"] == key) & (old["image_id"] == listing["image_id"])
+        known = old["sha256"].where(unchanged & ~reuse & old["sha256"].notna())
+    jobs = [
+        (entries[i].path, listing.at[i, "image_id"], None if pd.isna(known[i]) else known[i])
+        for i in listing.index[to_read & ~reuse]
+    ]
+    n_known = int(known.notna().sum())
     logger.info(
         "%d files unchanged since the last inventory (rows reused), %d unchanged but checked again "
         "under new rules (hash reused), %d new or changed",
-        reused_rows, reused_hashes, len(jobs) - reused_hashes,
+        int(reuse.sum()), n_known, len(jobs) - n_known,
     )  # fmt: skip
     inspected = parallel_map(
         partial(_inspect_job, images_root=images_root, rules=rules),
@@ -311,14 +315,19 @@ def inventory_and_cache(
         progress_every=progress_every,
         label="inventory",
     )
-    for (raw, _, _), row in zip(jobs, inspected):
-        rows[raw] = row
-    frame = pd.DataFrame([rows[entry.path] for entry in entries], columns=INVENTORY_COLUMNS)
-    frame["mtime_ns"] = pd.array([entry.mtime_ns for entry in entries], dtype="Int64")
-    frame["kind"] = [entry.kind for entry in entries]
-    frame["rules_key"] = key
+    rows = []
+    for i, entry in enumerate(entries):
+        if not to_read[i]:
+            rows.append(_unreadable_row(entry, listing.at[i, "image_id"], problems[i], images_root))
+    parts = [pd.DataFrame(rows + inspected, columns=INVENTORY_COLUMNS)]
+    if reuse.any():
+        columns = [column for column in INVENTORY_COLUMNS if column != "path"]
+        parts.append(old.loc[reuse, columns].assign(path=listing.loc[reuse, "path"])[INVENTORY_COLUMNS])
+    frame = pd.concat([part for part in parts if len(part)] or parts, ignore_index=True)
     for column in ("bytes", "width", "height", "n_frames"):
         frame[column] = frame[column].astype("Int64")
+    frame = frame.merge(listing[["path", "mtime_ns", "kind"]], on="path", how="left", validate="one_to_one")
+    frame["rules_key"] = key
     frame = frame.sort_values("image_id", kind="stable").reset_index(drop=True)
     log_counts(frame)
     return frame
@@ -381,8 +390,7 @@ def read_cache(path: str | os.PathLike) -> pd.DataFrame | None:
         return None
     for column in ("bytes", "mtime_ns", "width", "height", "n_frames"):
         cache[column] = cache[column].astype("Int64")
-    # A missing value reads as NA; rows must compare and copy like fresh ones.
-    return cache.astype(object).where(cache.notna(), None)
+    return cache
 
 
 def read_inventory(path: str | os.PathLike) -> pd.DataFrame:
