@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import subprocess
 
 import pytest
 import yaml
@@ -12,7 +14,7 @@ from snakemake.utils import validate
 from images_as_data.common.config import ConfigError, validate_tasks
 from images_as_data.common.startup import check_no_effect, check_schema, check_sources, sheet_header
 
-from .conftest import REPO
+from .conftest import REPO, SNAKEMAKE
 
 SCHEMA = str(REPO / "config" / "schema.yaml")
 
@@ -153,3 +155,22 @@ def test_a_windows_sheet_header_is_read(own_data, tmp_path):
     (tmp_path / "data" / "labels.csv").write_bytes("\ufeffimage_id,annotator,protest,fear\r\n".encode("utf-8"))
     check_sources(own_data, generated=[])
     assert sheet_header(tmp_path / "data" / "labels.csv") == ["image_id", "annotator", "protest", "fear"]
+
+
+@pytest.mark.parametrize(
+    "task, message",
+    [
+        ({"type": "binary", "colum": "protest"}, r"tasks\.protest\.colum: unknown key"),
+        ({"type": "binary", "column": "protst"}, r"tasks\.protest\.column: column 'protst' is not in the header"),
+    ],
+    ids=["typo_in_a_task", "column_missing_from_the_sheet"],
+)
+def test_snakemake_stops_at_start_up_before_reading_any_image(own_data, tmp_path, task, message):
+    config = {key: own_data[key] for key in ("demo", "data", "labels")} | {"tasks": {"protest": task}}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(config))
+    command = [str(SNAKEMAKE), "-n", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+               "--configfile", str(tmp_path / "study.yaml"), "--replace-workflow-config"]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert re.search(message, done.stdout + done.stderr), (done.stdout + done.stderr)[-2000:]
+    assert not (tmp_path / "results").exists(), "nothing may be listed or written before the config is checked"

@@ -84,10 +84,15 @@ def test_killed_run_resumes_after_its_last_epoch_and_matches_an_uninterrupted_on
     assert not any((tmp_path / "killed" / name).exists() for name in ("epochs.csv", "model.pt", "summary.json"))
     if kill_in_epoch == 1:
         assert not checkpoint.exists()  # nothing finished, nothing to resume from
+        saved_seconds = []
     else:
-        assert torch.load(checkpoint, weights_only=True)["epoch"] == kill_in_epoch - 1
+        saved = torch.load(checkpoint, weights_only=True)
+        assert saved["epoch"] == kill_in_epoch - 1
+        saved_seconds = [row["seconds"] for row in saved["rows"]]
     with torch_threads(1):
         train_and_save(store, killed, task="shapes", setting_id=SETTING, seed=3, options=OPTIONS)
+    # The finished epochs were not trained again: their rows (timings included) are the killed job's.
+    assert pd.read_csv(tmp_path / "killed" / "epochs.csv")["seconds"].tolist()[: len(saved_seconds)] == pytest.approx(saved_seconds)
     assert not checkpoint.exists(), "the checkpoint is removed once the run is complete"
     whole_epochs = pd.read_csv(whole / "epochs.csv").drop(columns="seconds")
     resumed_epochs = pd.read_csv(tmp_path / "killed" / "epochs.csv").drop(columns="seconds")
