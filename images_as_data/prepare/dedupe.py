@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..common.atomic import write_csv
 from ..common.parallel import parallel_map
+from ..common.tables import read_user_csv
 from .hamming import near_pairs
 from .inventory import KEPT, read_inventory
 from .resize import open_rgb
@@ -186,7 +187,7 @@ def read_metadata_urls(path: str | os.PathLike, inventory: pd.DataFrame) -> pd.D
     Rows for images missing from the inventory are reported and ignored (the labels step
     is the strict one); rows for excluded images and empty URLs are ignored.
     """
-    metadata = pd.read_csv(path, dtype=str, keep_default_na=False)
+    metadata = read_user_csv(path)  # any spreadsheet encoding; ids in NFC, as the inventory's
     missing = [column for column in ("image_id", "url") if column not in metadata.columns]
     if missing:
         raise ValueError(f"{path}: metadata CSV lacks the column(s) {missing}; it needs image_id and url")
