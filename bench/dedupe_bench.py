@@ -75,7 +75,7 @@ def authors_method(kept: pd.DataFrame, window: int) -> pd.Series:
 
 
 def our_method(inventory: pd.DataFrame, settings: DedupeSettings, workers: int) -> pd.Series:
-    clusters, _ = dedupe(inventory, settings, workers=workers)
+    clusters = dedupe(inventory, settings, workers=workers).clusters
     return clusters.set_index("image_id")["cluster_id"]
 
 

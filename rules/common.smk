@@ -204,6 +204,7 @@ def prepare_targets():
     return [
         f"{RESULTS}/inventory/inventory.csv",
         f"{RESULTS}/dedupe/clusters.csv",
+        f"{RESULTS}/figures/dedupe_audit.png",
         f"{RESULTS}/working/manifest.csv",
     ]
 

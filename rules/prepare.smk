@@ -100,6 +100,7 @@ rule dedupe:
     output:
         clusters=f"{RESULTS}/dedupe/clusters.csv",
         hashes=f"{RESULTS}/dedupe/hashes.csv",
+        pairs=f"{RESULTS}/dedupe/pairs.csv",
     log:
         f"{LOGS}/prepare/dedupe.log",
     benchmark:
@@ -114,6 +115,34 @@ rule dedupe:
         settings=config["dedupe"],
     script:
         "../scripts/dedupe.py"
+
+
+rule dedupe_audit:
+    input:
+        images=raw_images(),
+        inventory=f"{RESULTS}/inventory/inventory.csv",
+        pairs=f"{RESULTS}/dedupe/pairs.csv",
+        code=package_code("prepare/dedupe_figure.py"),
+    output:
+        png=report(
+            f"{RESULTS}/figures/dedupe_audit.png",
+            caption="../report/dedupe_audit.rst",
+            category="Data",
+        ),
+        pdf=f"{RESULTS}/figures/dedupe_audit.pdf",
+    log:
+        f"{LOGS}/figures/dedupe_audit.log",
+    conda:
+        "../envs/plotting.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        **figure_settings(),
+        seed=config["seed"],
+    script:
+        "../scripts/dedupe_audit.py"
 
 
 rule working_images:

@@ -1,27 +1,40 @@
-"""Dedupe: match types, clusters and their roots (the Hamming search: test_hamming.py)."""
+"""Dedupe: match types, candidate views, verification, no chaining, roots and pairs.csv.
+
+The Hamming search itself is tested in test_hamming.py, the pixel comparisons in
+test_image_match.py.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from PIL import Image, ImageEnhance
 
 from images_as_data.prepare.dedupe import (
     CLUSTER_COLUMNS,
-    EDGE_COLUMNS,
     HASH_COLUMNS,
+    PAIR_COLUMNS,
     DedupeSettings,
-    build_clusters,
     dedupe,
+    grow_clusters,
     hex_to_bits,
+    image_views,
     read_metadata_urls,
+    root_order,
+    view_hashes,
     write_dedupe,
 )
+from images_as_data.prepare.dedupe_verify import Decision
 from images_as_data.prepare.inventory import InventoryRules, build_inventory, write_inventory
+
+from .conftest import REPO
+from .photos import burst_frame, caption_band, crop, letterbox, mirrored, photo, turned
 
 RULES = InventoryRules(min_bytes=500, max_pixels=10_000_000, min_side=16)
 
@@ -47,6 +60,29 @@ def test_hex_round_trip(hash_size: int):
 def test_hex_with_too_many_bits_names_the_setting():
     with pytest.raises(ValueError, match="dedupe.hash_size"):
         hex_to_bits(["ffffffffffffffff"], 25)
+
+
+@pytest.mark.parametrize("hash_name", ["phash", "dhash", "ahash", "whash"])
+def test_view_hashes_equal_imagehash(hash_name: str):
+    """The batched pHash gives imagehash's bits; other hashes are imagehash's own."""
+    import imagehash
+
+    functions = {"phash": imagehash.phash, "dhash": imagehash.dhash, "ahash": imagehash.average_hash, "whash": imagehash.whash}
+    settings = DedupeSettings(hash=hash_name)
+    source = photo(1).convert("L").resize((128, 96))
+    views = image_views((0.05, 0.1, 0.95, 0.9), settings)
+    expected = tuple(str(functions[hash_name](view.render(source))) for view in views)
+    assert view_hashes(source, views, settings) == expected
+
+
+def test_views_follow_the_switches():
+    box = (0.0, 0.1, 1.0, 0.9)
+    every = [view.kind for view in image_views(box, DedupeSettings())]
+    assert every.count("full") == 2 and every.count("content") == 2
+    assert every.count("rotation") == 2 and every.count("crop") == 18
+    plain = image_views(box, DedupeSettings(mirror=False, borders=False, rotations=False, crops=False))
+    assert [(view.kind, view.mirror) for view in plain] == [("full", False)]
+    assert not any(view.kind == "content" for view in image_views((0.0, 0.0, 1.0, 1.0), DedupeSettings()))
 
 
 @pytest.fixture
@@ -82,18 +118,21 @@ def run(raw: Path, metadata: Path | None, settings: DedupeSettings, workers: int
 
 def test_match_types_and_root(corpus):
     raw, metadata = corpus
-    clusters, hashes = run(raw, metadata, DedupeSettings(max_distance=8))
+    result = run(raw, metadata, DedupeSettings())
+    clusters, hashes, pairs = result.clusters, result.hashes, result.pairs
     assert list(clusters.columns) == CLUSTER_COLUMNS and list(hashes.columns) == HASH_COLUMNS
+    assert list(pairs.columns) == PAIR_COLUMNS
     rows = clusters.set_index("image_id")
     family = ["base.png", "exact_copy.png", "pixel_copy.png", "near_copy.jpg", "bigger_near.png"]
-    # the upscaled copy has the most pixels, so it is the root
+    # the upscaled copy has the largest content area, so it is the root
     assert set(rows.loc[family, "cluster_id"]) == {"bigger_near.png"}
     assert rows.loc["bigger_near.png", ["is_root", "match_type"]].tolist() == [True, "root"]
+    assert rows.loc["bigger_near.png", "root_reason"].startswith("largest content area")
     assert rows.loc["exact_copy.png", ["match_type", "matched_to"]].tolist() == ["exact", "base.png"]
-    assert rows.loc["pixel_copy.png", "match_type"] == "pixel"
-    assert rows.loc["near_copy.jpg", "match_type"] == "near"
-    assert rows.loc["near_copy.jpg", "distance"] <= 8
-    assert rows.loc["base.png", "match_type"] == "near"
+    # same pixels: the copy with more bytes leads the pair, the other points to it
+    assert rows.loc["base.png", ["match_type", "matched_to"]].tolist() == ["pixel", "pixel_copy.png"]
+    assert rows.loc["pixel_copy.png", ["match_type", "matched_to"]].tolist() == ["near", "bigger_near.png"]
+    assert rows.loc["near_copy.jpg", "match_type"] == "near" and rows.loc["near_copy.jpg", "distance"] <= 10
     assert rows.loc["url_twin_b.png", ["cluster_id", "match_type", "matched_to"]].tolist() == [
         "url_twin_a.png",
         "url",
@@ -103,35 +142,38 @@ def test_match_types_and_root(corpus):
     singletons = [f"unrelated_{seed}.png" for seed in range(4, 9)]
     assert rows.loc[singletons, "is_root"].all()
     assert (rows.loc[singletons, "cluster_id"] == singletons).all()
+    assert (rows.loc[singletons, "root_reason"] == "only picture in its cluster").all()
     assert int(rows["is_root"].sum()) == 1 + 1 + 5
+    assert (rows.loc[~rows["is_root"], "root_reason"] == "").all()
 
 
 def test_switches_turn_match_types_off(corpus):
     raw, metadata = corpus
-    clusters, _ = run(raw, metadata, DedupeSettings(max_distance=0, pixel_identical=False, by_url=False))
-    rows = clusters.set_index("image_id")
+    settings = DedupeSettings(max_distance=0, pixel_identical=False, by_url=False, crops=False, rotations=False)
+    rows = run(raw, metadata, settings).clusters.set_index("image_id")
     assert rows.loc["exact_copy.png", "match_type"] == "exact"
-    # identical pixels still give identical perceptual hashes: a near match at distance 0
+    # identical pixels still give identical hashes: a verified near match at distance 0
     assert rows.loc["pixel_copy.png", ["match_type", "distance"]].tolist() == ["near", 0]
     assert rows.loc["url_twin_b.png", "is_root"]
 
 
 def test_hashes_are_shared_by_exact_copies(corpus):
     raw, _ = corpus
-    _, hashes = run(raw, None, DedupeSettings())
-    rows = hashes.set_index("image_id")
+    rows = run(raw, None, DedupeSettings()).hashes.set_index("image_id")
     assert rows.loc["base.png"].equals(rows.loc["exact_copy.png"])
-    assert rows.loc["base.png", "pixel_sha256"] == rows.loc["pixel_copy.png", "pixel_sha256"]
-    assert rows.loc["base.png", "pixel_sha256"] != rows.loc["near_copy.jpg", "pixel_sha256"]
+    # pixel hashes are computed for candidate pairs of one size only, and equal for equal pixels
+    assert rows.loc["base.png", "pixel_sha256"] == rows.loc["pixel_copy.png", "pixel_sha256"] != ""
+    assert rows.loc["bigger_near.png", "pixel_sha256"] == ""
     assert len(rows.loc["base.png", "perceptual_hash"]) == 16
+    assert rows.loc["base.png", ["content_left", "content_top", "content_right", "content_bottom"]].tolist() == [0, 0, 96, 72]
 
 
 def test_parallel_and_repeated_runs_are_identical(corpus):
     raw, metadata = corpus
     first = run(raw, metadata, DedupeSettings())
     second = run(raw, metadata, DedupeSettings(), workers=2)
-    pd.testing.assert_frame_equal(first[0], second[0])
-    pd.testing.assert_frame_equal(first[1], second[1])
+    for name in ("clusters", "hashes", "pairs"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
 
 
 def test_unknown_metadata_rows_warn_and_are_ignored(corpus, caplog):
@@ -155,76 +197,209 @@ def test_metadata_without_url_column_names_the_file(tmp_path: Path):
 def test_written_outputs(corpus, tmp_path: Path):
     raw, metadata = corpus
     write_inventory(raw, tmp_path / "inventory.csv", RULES)
-    clusters = write_dedupe(
-        tmp_path / "inventory.csv", tmp_path / "clusters.csv", tmp_path / "hashes.csv", DedupeSettings(), metadata
+    result = write_dedupe(
+        tmp_path / "inventory.csv",
+        tmp_path / "clusters.csv",
+        tmp_path / "hashes.csv",
+        tmp_path / "pairs.csv",
+        DedupeSettings(),
+        metadata,
     )
     again = pd.read_csv(tmp_path / "clusters.csv", keep_default_na=False)
-    assert again["image_id"].tolist() == clusters["image_id"].tolist()
+    assert again["image_id"].tolist() == result.clusters["image_id"].tolist()
     assert list(pd.read_csv(tmp_path / "hashes.csv").columns) == HASH_COLUMNS
+    pairs = pd.read_csv(tmp_path / "pairs.csv", keep_default_na=False)
+    assert list(pairs.columns) == PAIR_COLUMNS
+    assert set(pairs["decision"]) <= {"accepted", "rejected", "not tested"}
 
 
-# --- clustering on synthetic edges ------------------------------------------------------
-
-
-def images(*specs: tuple[str, int, int, int]) -> pd.DataFrame:
-    return pd.DataFrame(specs, columns=["image_id", "width", "height", "bytes"])
-
-
-def edges(*specs: tuple) -> pd.DataFrame:
-    frame = pd.DataFrame(specs, columns=EDGE_COLUMNS)
-    frame["distance"] = frame["distance"].astype("Int64")
-    return frame
-
-
-def test_links_are_transitive():
-    found = build_clusters(
-        images(("a", 10, 10, 100), ("b", 10, 10, 100), ("c", 10, 10, 100), ("d", 10, 10, 100), ("e", 10, 10, 100)),
-        edges(("a", "b", "near", 3), ("b", "c", "url", None), ("d", "c", "exact", None)),
-    ).set_index("image_id")
-    assert set(found.loc[["a", "b", "c", "d"], "cluster_id"]) == {"a"}
-    assert found.loc["e", "cluster_id"] == "e"
-    assert found.loc["d", ["match_type", "matched_to"]].tolist() == ["exact", "c"]
+def test_settings_match_the_schema():
+    """Every config key has a field with the schema's default, and the reverse."""
+    schema = yaml.safe_load((REPO / "config" / "schema.yaml").read_text())["properties"]["dedupe"]["properties"]
+    defaults = {field.name: field.default for field in fields(DedupeSettings)}
+    assert defaults == {key: spec["default"] for key, spec in schema.items()}
 
 
 @pytest.mark.parametrize(
-    ("specs", "root"),
+    ("key", "value", "message"),
     [
-        ([("a", 10, 10, 900), ("b", 20, 10, 100)], "b"),  # most pixels wins over bytes
-        ([("a", 10, 10, 100), ("b", 10, 10, 900)], "b"),  # then most bytes
-        ([("b", 10, 10, 100), ("a", 10, 10, 100)], "a"),  # then smallest id
-        ([("z", 5, 40, 100), ("y", 10, 10, 100)], "z"),  # 200 px beats 100 px
+        ("hash", "md5", "dedupe.hash"),
+        ("hash_size", 6, "dedupe.hash_size"),
+        ("max_distance", 64, "dedupe.max_distance"),
+        ("verify", "orb", "dedupe.verify"),
+        ("bursts", "join", "dedupe.bursts"),
+        ("min_overlap", 1.5, "dedupe.min_overlap"),
+        ("analysis_size", 32, "dedupe.analysis_size"),
     ],
 )
-def test_root_rule(specs, root):
-    first, second = specs[0][0], specs[1][0]
-    found = build_clusters(images(*specs), edges((first, second, "near", 2))).set_index("image_id")
-    assert set(found["cluster_id"]) == {root}
-    assert found.loc[root, "is_root"] and found["is_root"].sum() == 1
-    other = second if root == first else first
-    assert found.loc[other, ["match_type", "distance", "matched_to"]].tolist() == ["near", 2, root]
+def test_invalid_settings_name_the_key(key, value, message):
+    extra = {"hash": "whash"} if key == "hash_size" else {}
+    with pytest.raises(ValueError, match=message):
+        DedupeSettings(**{key: value, **extra})
 
 
-def test_member_is_explained_by_its_strongest_edge():
-    found = build_clusters(
-        images(("root", 20, 20, 100), ("m", 10, 10, 100), ("n", 10, 10, 50)),
-        edges(("root", "m", "url", None), ("root", "m", "near", 5), ("root", "n", "near", 7), ("m", "n", "exact", None)),
-    ).set_index("image_id")
-    assert found.loc["m", ["match_type", "distance"]].tolist() == ["near", 5]
-    assert found.loc["n", ["match_type", "matched_to"]].tolist() == ["exact", "m"]
-    assert pd.isna(found.loc["n", "distance"])
+# --- reposts of photograph-like pictures: each method, bursts, roots -----------------------------
 
 
-def test_no_edges_means_all_singletons():
-    found = build_clusters(images(("a", 1, 1, 1), ("b", 1, 1, 1)), edges())
-    assert found["is_root"].all() and (found["cluster_id"] == found["image_id"]).all()
-    assert found["matched_to"].isna().all()
+@pytest.fixture(scope="module")
+def reposts(tmp_path_factory) -> Path:
+    """One picture and its reposts (each caught by one method), a burst frame, a 2x zoom and a stranger."""
+    raw = tmp_path_factory.mktemp("reposts")
+    base = photo(11)
+    base.save(raw / "original.png")
+    base.save(raw / "recompressed.jpg", quality=60)
+    mirrored(base).save(raw / "mirror.jpg", quality=90)
+    letterbox(base).save(raw / "letterbox.jpg", quality=90)
+    caption_band(base).save(raw / "caption.png")
+    turned(base, 4).save(raw / "turned.jpg", quality=90)
+    crop(base, 0.1, 0.05, 0.95, 0.9).save(raw / "cropped.jpg", quality=90)
+    burst_frame(base).save(raw / "burst.jpg", quality=90)
+    crop(base, 0.25, 0.25, 0.75, 0.75).resize(base.size, Image.Resampling.LANCZOS).save(raw / "zoom2.jpg", quality=90)
+    photo(12).save(raw / "stranger.png")
+    return raw
 
 
-def test_invalid_settings_name_the_key():
-    with pytest.raises(ValueError, match="dedupe.hash"):
-        DedupeSettings(hash="md5")
-    with pytest.raises(ValueError, match="dedupe.hash_size"):
-        DedupeSettings(hash="whash", hash_size=6)
+METHODS = {
+    "recompressed.jpg": "near",
+    "mirror.jpg": "mirror",
+    "letterbox.jpg": "border",
+    "caption.png": "border",
+    "turned.jpg": "rotation",
+    "cropped.jpg": "crop",
+}
+
+
+@pytest.fixture(scope="module")
+def repost_run(reposts):
+    return run(reposts, None, DedupeSettings(), workers=2)
+
+
+def test_every_kind_of_repost_joins_the_original(repost_run):
+    rows = repost_run.clusters.set_index("image_id")
+    assert rows.loc["original.png", "is_root"], rows.loc["original.png", "root_reason"]
+    for name, method in METHODS.items():
+        assert rows.loc[name, ["cluster_id", "match_type"]].tolist() == ["original.png", method], name
+    for name in ("burst.jpg", "zoom2.jpg", "stranger.png"):
+        assert rows.loc[name, "cluster_id"] != "original.png", name
+
+
+def test_pairs_record_every_decision(repost_run):
+    pairs = repost_run.pairs.set_index(["image_a", "image_b"])
+    burst = pairs.loc[("original.png", "burst.jpg")]
+    assert burst["decision"] == "rejected" and "burst" in burst["reason"]
+    zoom = pairs.loc[("original.png", "zoom2.jpg")] if ("original.png", "zoom2.jpg") in pairs.index else None
+    if zoom is not None:  # proposed by a crop window: rejected for covering a quarter of the original
+        assert zoom["decision"] == "rejected" and "min_overlap" in zoom["reason"]
+    accepted = repost_run.pairs[repost_run.pairs["decision"] == "accepted"]
+    assert set(METHODS.values()) <= set(accepted["method"])
+    assert accepted["same_cluster"].all()
+    tested = repost_run.pairs[repost_run.pairs["decision"] != "not tested"]
+    assert tested["agreement"].notna().all() and tested["overlap_a"].notna().all()
+
+
+def test_bursts_merge_when_asked(reposts):
+    rows = run(reposts, None, DedupeSettings(bursts="merge")).clusters.set_index("image_id")
+    assert rows.loc["burst.jpg", "cluster_id"] == "original.png"
+    assert rows.loc["zoom2.jpg", "cluster_id"] != "original.png"  # still too little overlap
+
+
+@pytest.mark.parametrize(
+    ("settings", "missed"),
+    [
+        (DedupeSettings(mirror=False), {"mirror.jpg"}),
+        (DedupeSettings(crops=False, max_distance=6), {"cropped.jpg"}),
+    ],
+)
+def test_switching_a_view_off_loses_its_reposts(reposts, settings, missed):
+    rows = run(reposts, None, settings).clusters.set_index("image_id")
+    for name in METHODS:
+        assert (rows.loc[name, "cluster_id"] == "original.png") == (name not in missed), name
+
+
+def test_verify_none_accepts_hash_matches_unchecked(reposts):
+    """Without pixel checks the burst frame joins on its hash alone, as with plain pHash."""
+    rows = run(reposts, None, DedupeSettings(verify="none", max_distance=14)).clusters.set_index("image_id")
+    assert rows.loc["burst.jpg", "cluster_id"] == "original.png"
+    assert rows.loc["stranger.png", "is_root"]
+
+
+def test_pixel_alignment_without_keypoints_still_catches_hash_aligned_reposts(reposts):
+    rows = run(reposts, None, DedupeSettings(verify="pixels")).clusters.set_index("image_id")
+    for name in ("recompressed.jpg", "mirror.jpg", "letterbox.jpg"):
+        assert rows.loc[name, "cluster_id"] == "original.png", name
+    assert rows.loc["burst.jpg", "cluster_id"] != "original.png"
+
+
+def test_the_clean_copy_is_the_root(tmp_path: Path):
+    """Of copies showing the picture at one size, the one without bars or a turned frame is the root."""
+    base = photo(21)
+    letterbox(base).save(tmp_path / "a_letterbox.png")
+    turned(base, 4).save(tmp_path / "b_turned.png")
+    caption_band(base).save(tmp_path / "c_caption.png")
+    base.save(tmp_path / "z_clean.png")
+    rows = run(tmp_path, None, DedupeSettings()).clusters.set_index("image_id")
+    assert set(rows["cluster_id"]) == {"z_clean.png"}
+    assert "border 0%" in rows.loc["z_clean.png", "root_reason"]
+
+
+def test_root_order_prefers_content_then_less_border():
+    images = pd.DataFrame(
+        [
+            ("padded", 200, 100, 10_000, 100 * 100),  # same picture as clean, with bars
+            ("clean", 100, 100, 5_000, 100 * 100),
+            ("big", 200, 200, 9_000, 200 * 200),  # twice the picture: leads despite a border
+            ("heavy", 100, 100, 9_000, 100 * 100),  # clean's equal with more bytes
+        ],
+        columns=["image_id", "width", "height", "bytes", "content_area"],
+    )
+    assert root_order(images)["image_id"].tolist() == ["big", "heavy", "clean", "padded"]
+
+
+# --- no chaining ---------------------------------------------------------------------------------
+
+
+def test_grown_clusters_never_chain():
+    """A~B and B~C but not A~C: C stays out of A's cluster, though B led the search to it."""
+    verified = {frozenset("ab"), frozenset("bc")}
+
+    def decide(root, item):
+        return Decision(frozenset((root, item)) in verified, "near", "test")
+
+    root_of, decisions = grow_clusters(["a", "b", "c"], {"a": ["b"], "b": ["a", "c"], "c": ["b"]}, decide)
+    assert root_of == {"a": "a", "b": "a", "c": "c"}
+    assert [(r, i, d.accepted) for r, i, d in decisions] == [("a", "b", True), ("a", "c", False)]
+
+
+def test_chains_reach_members_through_accepted_images_only():
+    """D is only a neighbour of C; C is rejected, so D is never compared with A."""
+    verified = {frozenset("ab"), frozenset("bc"), frozenset("cd"), frozenset("ad")}
+
+    def decide(root, item):
+        return Decision(frozenset((root, item)) in verified, "near", "test")
+
+    neighbours = {"a": ["b"], "b": ["a", "c"], "c": ["b", "d"], "d": ["c"]}
+    root_of, _ = grow_clusters(["a", "b", "c", "d"], neighbours, decide)
+    assert root_of == {"a": "a", "b": "a", "c": "c", "d": "c"}
+
+
+def test_photo_chain_is_cut(tmp_path: Path):
+    """B is an 82 % crop of A and C an 82 % crop of B from the other side: A~B and B~C (each
+    shares 67 % of the larger), but C shows 45 % of A. C is reached through B, checked
+    against A, and stays apart."""
+    a = photo(31, (400, 300))
+    b = crop(a, 0.0, 0.0, 0.82, 0.82)
+    c = crop(b, 0.18, 0.18, 1.0, 1.0)
+    a.save(tmp_path / "a.png")
+    b.save(tmp_path / "b.png")
+    c.save(tmp_path / "c.png")
+    result = run(tmp_path, None, DedupeSettings())
+    rows = result.clusters.set_index("image_id")
+    assert rows.loc["b.png", "cluster_id"] == rows.loc["a.png", "cluster_id"]
+    assert rows.loc["c.png", "cluster_id"] != rows.loc["a.png", "cluster_id"]
+    assert rows.loc["a.png", "is_root"] and rows.loc["b.png", "matched_to"] == "a.png"
+    pairs = result.pairs.set_index(["image_a", "image_b"])
+    assert pairs.loc[("a.png", "c.png"), "decision"] == "rejected"
+    assert "min_overlap" in pairs.loc[("a.png", "c.png"), "reason"]
 
 
 # --- the demo corpus' planted ground truth ------------------------------------------------
@@ -250,7 +425,7 @@ def demo_run(tmp_path_factory):
     )
     inventory = build_inventory(outdir / "raw", InventoryRules(), workers=2)
     urls = read_metadata_urls(outdir / "metadata.csv", inventory)
-    clusters, _ = dedupe(inventory, DedupeSettings(), urls=urls, workers=2)
+    clusters = dedupe(inventory, DedupeSettings(), urls=urls, workers=2).clusters
     inventory["category"] = [reason_category(reason) if reason else "" for reason in inventory["reason"]]
     planted = pd.read_csv(outdir / "planted.csv", dtype=str, keep_default_na=False)
     return inventory.set_index("image_id"), clusters.set_index("image_id"), planted
@@ -285,3 +460,28 @@ def test_demo_duplicates_are_found_without_merging_originals(demo_run):
     original = dict(zip(copies["image_id"], copies["of_image_id"]))
     truth = pd.Series([original.get(i, i) for i in clusters.index], index=clusters.index)
     assert truth.groupby(clusters["cluster_id"]).nunique().max() == 1, "distinct originals were merged"
+
+
+# --- the audit figure ------------------------------------------------------------------------------
+
+
+def test_audit_sheet_shows_methods_and_closest_rejections(reposts, repost_run, tmp_path: Path):
+    from images_as_data.prepare.dedupe_figure import select_pairs, write_dedupe_audit
+
+    chosen = select_pairs(repost_run.pairs, per_method=2, rejected=3, seed=1)
+    accepted = repost_run.pairs[repost_run.pairs["decision"] == "accepted"]
+    assert set(chosen["group"]) == set(accepted["method"]) | {"rejected"}
+    assert (chosen.groupby("group").size() <= 3).all()
+    closest = chosen[chosen["group"] == "rejected"]["agreement"].astype(float)
+    assert closest.is_monotonic_decreasing
+    assert chosen.equals(select_pairs(repost_run.pairs, per_method=2, rejected=3, seed=1))  # seeded
+
+    write_inventory(reposts, tmp_path / "inventory.csv", RULES)
+    repost_run.pairs.to_csv(tmp_path / "pairs.csv", index=False)
+    drawn = write_dedupe_audit(tmp_path / "pairs.csv", tmp_path / "inventory.csv", tmp_path / "audit")
+    assert len(drawn) and (tmp_path / "audit.png").stat().st_size > 10_000 and (tmp_path / "audit.pdf").exists()
+
+    empty = repost_run.pairs.head(0)
+    empty.to_csv(tmp_path / "none.csv", index=False)
+    assert write_dedupe_audit(tmp_path / "none.csv", tmp_path / "inventory.csv", tmp_path / "none").empty
+    assert (tmp_path / "none.png").exists()

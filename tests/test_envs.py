@@ -22,7 +22,10 @@ ENVS = REPO / "envs"
 ENV_FILES = sorted(ENVS.glob("*.yaml"))
 EXPECTED_ENVS = {"imaging.yaml", "training.yaml", "aws.yaml", "plotting.yaml", "taggers.yaml"}
 # conda-forge names whose PyPI name differs (matplotlib-base is matplotlib without Qt).
-CONDA_TO_PYPI = {"pytorch": "torch", "matplotlib-base": "matplotlib"}
+CONDA_TO_PYPI = {"pytorch": "torch", "matplotlib-base": "matplotlib", "opencv": "opencv-python-headless"}
+# PyPI wheels whose version adds a build number to the library's: opencv-python-headless
+# 4.13.0.92 is OpenCV 4.13.0, conda-forge's opencv=4.13.0.
+WHEEL_BUILD_NUMBERS = {"opencv-python-headless"}
 EXACT_PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)=(?P<version>[0-9][A-Za-z0-9_.+!]*)$")
 # Importable in every rule environment without being installed there: Snakemake's script
 # preamble appends its own sys.path, which holds Snakemake and the Snakefile's folder (the
@@ -77,7 +80,8 @@ def test_environment_pins_are_exact_and_match_requirements(path):
             continue
         pypi = normalise(CONDA_TO_PYPI.get(name, name))
         assert pypi in required, f"{path.name}: {name} is not pinned in requirements.txt"
-        assert version == required[pypi], (
+        wheel_build = pypi in WHEEL_BUILD_NUMBERS and required[pypi].rsplit(".", 1)[0] == version
+        assert version == required[pypi] or wheel_build, (
             f"{path.name}: {name}={version} but requirements.txt has {required[pypi]}"
         )
 

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from images_as_data.prepare import hamming
-from images_as_data.prepare.hamming import chunk_plan, chunk_radii, flip_masks, near_pairs, plan_chunks, search_near_pairs
+from images_as_data.prepare.hamming import (
+    chunk_plan,
+    chunk_radii,
+    cross_pairs,
+    flip_masks,
+    near_pairs,
+    plan_chunks,
+    search_cross_pairs,
+    search_near_pairs,
+)
 
 
 def brute_force(bits: np.ndarray, max_distance: int) -> np.ndarray:
@@ -175,3 +184,49 @@ def test_flip_masks(width: int, radius: int):
     masks = flip_masks(width, radius)
     assert len(np.unique(masks)) == len(masks) == sum(math.comb(width, k) for k in range(min(radius, width) + 1))
     assert np.bitwise_count(masks).max() == min(radius, width) and masks.max() < 2**width
+
+
+def brute_force_across(queries: np.ndarray, codes: np.ndarray, max_distance: int) -> np.ndarray:
+    left, right = np.packbits(queries, axis=1), np.packbits(codes, axis=1)
+    distance = np.bitwise_count(left[:, None, :] ^ right[None, :, :]).sum(axis=-1, dtype=np.int64)
+    i, j = np.nonzero(distance <= max_distance)
+    return np.column_stack([i, j, distance[i, j]]).reshape(-1, 3)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_cross_search_equals_brute_force(seed: int):
+    rng = np.random.default_rng(300 + seed)
+    width = int(rng.choice([16, 25, 64, 100]))
+    max_distance = int(rng.integers(0, 11))
+    codes = rng.random((int(rng.integers(1, 400)), width)) < 0.5
+    queries = rng.random((int(rng.integers(1, 300)), width)) < 0.5
+    for k in range(len(queries) // 2):  # near copies of codes, and repeated codes on both sides
+        queries[k] = flip(codes[int(rng.integers(0, len(codes)))], min(width, int(rng.integers(0, max_distance + 3))), rng)
+    queries[-1] = queries[0]
+    codes[-1] = codes[0]
+    expected = brute_force_across(queries, codes, max_distance)
+    assert np.array_equal(search_cross_pairs(queries, codes, max_distance)[0], expected)
+    for n_chunks in range(1, max_distance + 2):
+        if chunk_plan(width, n_chunks, len(codes), max_distance).cost < 1e4:  # skip plans with huge mask sets
+            found, stats = search_cross_pairs(queries, codes, max_distance, n_chunks=n_chunks)
+            assert stats.n_chunks == n_chunks and np.array_equal(found, expected), n_chunks
+
+
+def test_cross_search_edge_cases():
+    rng = np.random.default_rng(9)
+    codes = rng.random((5, 64)) < 0.5
+    assert cross_pairs(codes[:0], codes, 8).shape == (0, 3)
+    assert cross_pairs(codes, codes[:0], 8).shape == (0, 3)
+    same = cross_pairs(codes, codes, 0)
+    assert np.array_equal(same, np.column_stack([np.arange(5), np.arange(5), np.zeros(5, dtype=int)]))
+    with pytest.raises(ValueError, match="64 and 32 bits"):
+        cross_pairs(codes, codes[:, :32], 3)
+
+
+def test_cross_search_stays_sub_quadratic():
+    """Windows against whole pictures at corpus scale: candidates per query stay far below the codes."""
+    rng = np.random.default_rng(11)
+    codes = rng.random((40_000, 64)) < 0.5
+    queries = rng.random((40_000, 64)) < 0.5
+    _, stats = search_cross_pairs(queries, codes, 8)
+    assert stats.n_chunks > 0 and stats.candidates / 40_000 < 40_000 / 100

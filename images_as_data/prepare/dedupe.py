@@ -1,48 +1,75 @@
-"""Duplicate clusters among the kept images.
+"""Duplicate clusters among the kept images: reposts grouped around their best copy.
 
-Four kinds of evidence link two images (``match_type``):
+Evidence that two images are copies of one photograph (``match_type``):
 
 - ``exact``: identical file bytes (same sha256);
 - ``pixel``: different bytes, identical decoded pixels (upright RGB, same size);
-- ``near``: perceptual hashes (``imagehash``) within ``max_distance`` bits (Hamming);
+- visual: the hashes of two *views* are within ``max_distance`` bits and the pixels
+  confirm it (:mod:`.dedupe_verify`). The views, each optional: the whole picture
+  (``near``), its mirror image (``mirror``), the content inside uniform borders, a
+  caption band or a screenshot's frame (``border``), the content turned by 4 degrees
+  either way (``rotation``), and 16 crop windows of 85 % of the content and two bands
+  of 80 % of its height (``crop``);
 - ``url``: the metadata CSV gives both the same URL (the book's first suggestion).
 
-Linked images form clusters (connected components of the match graph: the union-find
-closure, so links are transitive). Each cluster's root is the member with the most
-pixels, then the most bytes, then the smallest image_id. Every other member records
-how it joined: the edge to its parent in a spanning tree grown from the root that
-prefers the strongest evidence (exact, then pixel, then near by distance, then url).
+No chaining: clusters are grown around an anchor, not taken as connected components.
+In root order (:func:`root_order`: largest content area after trimming borders,
+discounted by the border, then most pixels, most bytes, smallest image_id) each image
+not yet placed anchors a cluster; the images its candidates lead to (breadth first,
+through members already accepted) join only if they are verified duplicates *of the
+anchor* itself. So A~B and B~C never put A and C together unless A~C holds. The root
+(``cluster_id``) is then the member whose content the cluster shares most
+(:func:`shared_areas`, :func:`choose_roots`), usually the anchor.
+
+Per-image work is one decode at a reduced size (JPEGs through PIL's draft mode) and
+a few small hashes; the search is sub-quadratic (:mod:`.hamming`); pixel checks run on
+candidate pairs only, and only against anchors; clusters of separate components of
+the candidate graph are grown in parallel.
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import logging
+import math
 import os
-from collections import defaultdict
-from dataclasses import dataclass
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Iterable
+from typing import Callable, Iterable
 
 import imagehash
 import numpy as np
 import pandas as pd
+import scipy.fftpack
+from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..common.atomic import write_csv
 from ..common.parallel import parallel_map
 from ..common.tables import read_user_csv
-from .hamming import near_pairs
+from .dedupe_verify import Decision, Verifier
+from .hamming import cross_pairs, near_pairs
+from .image_match import View, content_box, fill_area
 from .inventory import KEPT, read_inventory
 from .resize import open_rgb
 
 logger = logging.getLogger(__name__)
 
-CLUSTER_COLUMNS = ["image_id", "cluster_id", "is_root", "match_type", "distance", "matched_to"]
-HASH_COLUMNS = ["image_id", "hash_kind", "hash_size", "perceptual_hash", "pixel_sha256"]
-EDGE_COLUMNS = ["image_a", "image_b", "match_type", "distance"]
+CLUSTER_COLUMNS = [
+    "image_id", "cluster_id", "is_root", "match_type", "distance", "matched_to",
+    "content_area", "root_reason",
+]  # fmt: skip
+HASH_COLUMNS = [
+    "image_id", "hash_kind", "hash_size", "perceptual_hash", "pixel_sha256",
+    "content_left", "content_top", "content_right", "content_bottom",
+]  # fmt: skip
+PAIR_COLUMNS = [
+    "image_a", "image_b", "method", "hash_distance", "alignment", "inliers", "overlap_a", "overlap_b", "agreement",
+    "largest_difference", "motion", "decision", "reason", "same_cluster",
+]  # fmt: skip
 
 HASH_FUNCTIONS = {
     "phash": imagehash.phash,
@@ -50,76 +77,203 @@ HASH_FUNCTIONS = {
     "ahash": imagehash.average_hash,
     "whash": imagehash.whash,
 }
-# Lower = stronger evidence; the spanning tree that explains each member prefers it.
-MATCH_STRENGTH = {"exact": 0, "pixel": 1, "near": 2, "url": 3}
+VERIFY_MODES = ("none", "pixels", "features")
+BURST_MODES = ("separate", "merge")
+
+FULL = (0.0, 0.0, 1.0, 1.0)
+# Crop windows: 85 % of the content's width and height at 4 x 4 offsets; a crop of up to
+# about 20 % is then within 2.5 % of the content of some window.
+WINDOW_SIDE = 0.85
+WINDOW_OFFSETS = (0.0, 0.05, 0.1, 0.15)
+# Band windows: the full width and this share of the height, at the top and the bottom.
+BAND_SIDE = 0.8
+ROTATION_DEGREES = 4.0
+# View hashes are computed from the analysis image reduced to this longer side (the
+# hashes themselves look at 32 x 32 pixels or fewer).
+HASH_SOURCE_SIDE = 128
+# JPEGs are decoded at a reduced scale down to this share of dedupe.analysis_size.
+DRAFT_SHARE = 0.75
+# Candidate pairs of the same size whose whole-picture hashes are this close are
+# decoded in full to look for identical pixels.
+PIXEL_CHECK_DISTANCE = 2
 
 
 @dataclass(frozen=True)
 class DedupeSettings:
-    """Config section ``dedupe``."""
+    """Config section ``dedupe`` (documented in config/schema.yaml)."""
 
     hash: str = "phash"
     hash_size: int = 8
-    max_distance: int = 8
+    max_distance: int = 10
     pixel_identical: bool = True
     by_url: bool = True
+    mirror: bool = True
+    borders: bool = True
+    rotations: bool = True
+    crops: bool = True
+    verify: str = "features"
+    min_overlap: float = 0.5
+    min_agreement: float = 0.8
+    max_difference: float = 0.08
+    max_motion: float = 0.05
+    bursts: str = "separate"
+    analysis_size: int = 320
 
     def __post_init__(self) -> None:
         if self.hash not in HASH_FUNCTIONS:
             raise ValueError(f"dedupe.hash: '{self.hash}' is not one of {sorted(HASH_FUNCTIONS)}")
         if self.hash == "whash" and self.hash_size & (self.hash_size - 1):
             raise ValueError(f"dedupe.hash_size: whash needs a power of 2, got {self.hash_size}")
-        if self.max_distance < 0:
-            raise ValueError(f"dedupe.max_distance must be 0 or more, got {self.max_distance}")
+        if not 0 <= self.max_distance < self.bits:
+            raise ValueError(f"dedupe.max_distance must be 0 to {self.bits - 1} for {self.bits}-bit hashes, got {self.max_distance}")
+        if self.verify not in VERIFY_MODES:
+            raise ValueError(f"dedupe.verify: '{self.verify}' is not one of {list(VERIFY_MODES)}")
+        if self.bursts not in BURST_MODES:
+            raise ValueError(f"dedupe.bursts: '{self.bursts}' is not one of {list(BURST_MODES)}")
+        for key in ("min_overlap", "min_agreement", "max_difference", "max_motion"):
+            if not 0 <= getattr(self, key) <= 1:
+                raise ValueError(f"dedupe.{key} must be between 0 and 1, got {getattr(self, key)}")
+        if self.analysis_size < 64:
+            raise ValueError(f"dedupe.analysis_size must be at least 64 pixels, got {self.analysis_size}")
 
     @property
     def bits(self) -> int:
         return self.hash_size * self.hash_size
 
 
-# --- hashing -----------------------------------------------------------------------
+# --- views and their hashes ------------------------------------------------------------------
 
 
-def pixel_sha256(image) -> str:
-    """sha256 of an RGB image's size and pixel bytes (equal only for identical pixels)."""
-    digest = hashlib.sha256(f"{image.width}x{image.height}:".encode())
-    digest.update(image.tobytes())
-    return digest.hexdigest()
+def image_views(box: tuple[float, float, float, float], settings: DedupeSettings) -> list[View]:
+    """The views hashed for an image whose content box is ``box`` (fractions of its frame)."""
+    views = [View("full")]
+    if settings.mirror:
+        views.append(View("full", mirror=True))
+    content = box if settings.borders else FULL
+    if content != FULL:
+        views.append(View("content", content))
+        if settings.mirror:
+            views.append(View("content", content, mirror=True))
+    if settings.rotations:
+        views += [View("rotation", content, degrees=sign * ROTATION_DEGREES) for sign in (-1, 1)]
+    if settings.crops:
+        left, top, right, bottom = content
+        width, height = right - left, bottom - top
+        for dy in WINDOW_OFFSETS:
+            for dx in WINDOW_OFFSETS:
+                x, y = left + dx * width, top + dy * height
+                views.append(View("crop", (x, y, x + WINDOW_SIDE * width, y + WINDOW_SIDE * height)))
+        # the picture under or over a caption band that border trimming missed
+        views.append(View("crop", (left, top, right, top + BAND_SIDE * height)))
+        views.append(View("crop", (left, bottom - BAND_SIDE * height, right, bottom)))
+    return views
 
 
-def hash_image(path: str, hash_name: str, hash_size: int) -> tuple[str, str]:
-    """(perceptual hash as hex, pixel sha256) of the upright RGB first frame of ``path``."""
+def _role(view: View) -> str:
+    return "plain" if view.kind in ("full", "content") else view.kind
+
+
+def allowed(view_a: View, view_b: View) -> bool:
+    """View pairs compared: whole or content views with each other (at most one mirrored), and a
+    turned view or a crop window with a whole or content view (a turned view with an unmirrored one)."""
+    roles = {_role(view_a), _role(view_b)}
+    if roles == {"plain"}:
+        return not (view_a.mirror and view_b.mirror)
+    if roles == {"plain", "rotation"}:
+        return not (view_a.mirror or view_b.mirror)
+    return roles == {"plain", "crop"}
+
+
+def match_kind(view_a: View, view_b: View) -> str:
+    """The match_type a pair of close views stands for."""
+    kinds = {view_a.kind, view_b.kind}
+    if "crop" in kinds:
+        return "crop"
+    if "rotation" in kinds:
+        return "rotation"
+    if view_a.mirror or view_b.mirror:
+        return "mirror"
+    return "border" if "content" in kinds else "near"
+
+
+def analysis_image(path: str, stored_size: tuple[int, int], size: int) -> tuple[Image.Image, tuple[int, int]]:
+    """Upright RGB first frame with its longer side at most ``size``, and the full upright size.
+
+    JPEGs are decoded at a reduced scale (PIL's draft mode) down to 3/4 of ``size``, and
+    then used as they are: a draft costs a fraction of a full decode, and resampling
+    it again would cost more than the pixel checks gain from the last quarter.
+    """
+    width, height = stored_size
+    short_side = max(1, math.ceil(DRAFT_SHARE * size * min(width, height) / max(width, height)))
     try:
-        rgb, _ = open_rgb(path)
+        rgb, full_size = open_rgb(path, short_side)
     except Exception as error:  # noqa: BLE001 - name the file whatever the decoder raised
         raise RuntimeError(
-            f"{path}: cannot decode for hashing ({type(error).__name__}: {error}); "
+            f"{path}: cannot decode for dedupe ({type(error).__name__}: {error}); "
             "the file changed since the inventory? rerun the inventory rule"
         ) from error
-    return str(HASH_FUNCTIONS[hash_name](rgb, hash_size=hash_size)), pixel_sha256(rgb)
+    return _fit(rgb, size), full_size
 
 
-def compute_hashes(kept: pd.DataFrame, settings: DedupeSettings, workers: int = 1) -> pd.DataFrame:
-    """Hashes of every kept image; each distinct file (sha256) is decoded once."""
-    distinct = kept.sort_values("image_id").drop_duplicates("sha256")
-    logger.info("hashing %d distinct files (%d kept images)", len(distinct), len(kept))
-    results = parallel_map(
-        partial(hash_image, hash_name=settings.hash, hash_size=settings.hash_size),
-        distinct["path"].tolist(),
-        workers,
-        label="hashing",
-    )
-    by_sha = dict(zip(distinct["sha256"], results))
-    hashes = pd.DataFrame(
-        {
-            "image_id": kept["image_id"].to_numpy(),
-            "hash_kind": settings.hash,
-            "hash_size": settings.hash_size,
-            "perceptual_hash": [by_sha[sha][0] for sha in kept["sha256"]],
-            "pixel_sha256": [by_sha[sha][1] for sha in kept["sha256"]],
-        }
-    )
-    return hashes.sort_values("image_id").reset_index(drop=True)[HASH_COLUMNS]
+def _fit(image: Image.Image, size: int, resample: Image.Resampling = Image.Resampling.LANCZOS) -> Image.Image:
+    if max(image.size) <= size:
+        return image
+    scale = size / max(image.size)
+    target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(target, resample, reducing_gap=2.0)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What dedupe keeps of one distinct file: its upright size, content box and view hashes."""
+
+    width: int
+    height: int
+    box: tuple[float, float, float, float]  # fractions of the frame
+    fill: float  # share of the box in flat corner regions (a turned copy's fill)
+    codes: tuple[str, ...]  # hex, one per view of image_views(box)
+
+    @property
+    def content_size(self) -> tuple[int, int]:
+        left, top, right, bottom = self.box
+        return round((right - left) * self.width), round((bottom - top) * self.height)
+
+    @property
+    def content_area(self) -> int:
+        width, height = self.content_size
+        return round(width * height * (1 - self.fill))
+
+
+def view_hashes(source: Image.Image, views: list[View], settings: DedupeSettings) -> tuple[str, ...]:
+    """Hex hash of each view of ``source`` (a grey image).
+
+    pHash is computed for all views at once, as ``imagehash.phash`` computes it for one
+    (same resampling, DCT and median; the same bits): one DCT call instead of one per
+    view is most of the hashing time saved.
+    """
+    rendered = [view.render(source) for view in views]
+    if settings.hash != "phash":
+        function = HASH_FUNCTIONS[settings.hash]
+        return tuple(str(function(image, hash_size=settings.hash_size)) for image in rendered)
+    side, size = settings.hash_size, settings.hash_size * 4
+    pixels = np.stack([np.asarray(image.convert("L").resize((size, size), Image.Resampling.LANCZOS)) for image in rendered])
+    dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=1), axis=2)[:, :side, :side].reshape(len(views), -1)
+    bits = dct > np.median(dct, axis=1, keepdims=True)
+    width = -(-side * side // 4)
+    return tuple(f"{int(''.join('1' if b else '0' for b in row), 2):0>{width}x}" for row in bits)
+
+
+def analyse_file(job: tuple[str, int, int], settings: DedupeSettings) -> Analysis:
+    """Content box and view hashes of one file (``job``: path, stored width, stored height)."""
+    path, width, height = job
+    rgb, (full_width, full_height) = analysis_image(path, (width, height), settings.analysis_size)
+    pixels = np.asarray(rgb)
+    box = content_box(pixels) if settings.borders else (0, 0, rgb.width, rgb.height)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    fill = fill_area(pixels, box) / area if settings.borders else 0.0
+    fractions = (box[0] / rgb.width, box[1] / rgb.height, box[2] / rgb.width, box[3] / rgb.height)
+    source = _fit(rgb.convert("L"), max(HASH_SOURCE_SIDE, 8 * settings.hash_size), Image.Resampling.BOX)
+    return Analysis(full_width, full_height, fractions, fill, view_hashes(source, image_views(fractions, settings), settings))
 
 
 def hex_to_bits(hex_hashes: Iterable[str], bits: int) -> np.ndarray:
@@ -135,50 +289,567 @@ def hex_to_bits(hex_hashes: Iterable[str], bits: int) -> np.ndarray:
     return np.unpackbits(rows, axis=1)[:, 8 * n_bytes - bits :].astype(bool)
 
 
-# --- match edges ---------------------------------------------------------------------
+def pixel_sha256(path: str) -> str:
+    """sha256 of the upright RGB first frame's size and pixel bytes (equal only for identical pixels)."""
+    rgb, _ = open_rgb(path)
+    digest = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
+    digest.update(rgb.tobytes())
+    return digest.hexdigest()
 
 
-def _star_edges(groups: Iterable[list[str]], match_type: str) -> list[tuple[str, str, str, int | None]]:
-    """Link every member of each group to the group's first member."""
-    edges = []
-    for members in groups:
-        first = members[0]
-        edges.extend((first, other, match_type, None) for other in members[1:])
-    return edges
+# --- the files, their analyses and candidate pairs ---------------------------------------------
 
 
-def _groups(ids: pd.Series, keys: pd.Series) -> list[list[str]]:
-    frame = pd.DataFrame({"image_id": ids.to_numpy(), "key": keys.to_numpy()}).dropna()
-    frame = frame.sort_values(["key", "image_id"])
-    return [group.tolist() for _, group in frame.groupby("key", sort=True)["image_id"] if len(group) > 1]
+@dataclass
+class Files:
+    """One row per distinct file (sha256) of the kept images, in image_id order of the first copy."""
+
+    frame: pd.DataFrame  # image_id (first copy), path, width, height, bytes, sha256
+    analyses: list[Analysis]
+    settings: DedupeSettings
+
+    def views(self, index: int) -> list[View]:
+        return image_views(self.analyses[index].box, self.settings)
+
+    def bits(self, index: int) -> np.ndarray:
+        return hex_to_bits(self.analyses[index].codes, self.settings.bits)
 
 
-def exact_edges(kept: pd.DataFrame) -> list[tuple]:
-    """Edges between files with identical bytes."""
-    return _star_edges(_groups(kept["image_id"], kept["sha256"]), "exact")
+def analyse_files(kept: pd.DataFrame, settings: DedupeSettings, workers: int = 1) -> Files:
+    """Analyse each distinct file (sha256) once."""
+    distinct = kept.sort_values("image_id").drop_duplicates("sha256").reset_index(drop=True)
+    logger.info("analysing %d distinct files (%d kept images)", len(distinct), len(kept))
+    jobs = list(zip(distinct["path"], distinct["width"].astype(int), distinct["height"].astype(int)))
+    analyses = parallel_map(partial(analyse_file, settings=settings), jobs, workers, label="dedupe hashes")
+    return Files(distinct, analyses, settings)
 
 
-def pixel_edges(kept: pd.DataFrame, hashes: pd.DataFrame) -> list[tuple]:
-    """Edges between files with different bytes but identical decoded pixels."""
-    frame = kept[["image_id", "sha256"]].merge(hashes[["image_id", "pixel_sha256"]], on="image_id")
-    one_per_file = frame.sort_values("image_id").drop_duplicates("sha256")
-    return _star_edges(_groups(one_per_file["image_id"], one_per_file["pixel_sha256"]), "pixel")
+def candidate_pairs(files: Files) -> pd.DataFrame:
+    """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits: the closest such views."""
+    settings = files.settings
+    owner, roles, mirrored, rows = [], [], [], []
+    for index, analysis in enumerate(files.analyses):
+        for view, code in zip(files.views(index), analysis.codes):
+            owner.append(index)
+            roles.append(_role(view))
+            mirrored.append(view.mirror)
+            rows.append(code)
+    if not rows:
+        return pd.DataFrame(columns=["a", "b", "distance"])
+    owner, roles, mirrored = np.array(owner), np.array(roles), np.array(mirrored)
+    bits = hex_to_bits(rows, settings.bits)
+    plain = np.flatnonzero(roles == "plain")
+    found = []
+    close = near_pairs(bits[plain], settings.max_distance)
+    i, j = plain[close[:, 0]], plain[close[:, 1]]
+    keep = ~(mirrored[i] & mirrored[j])
+    found.append((i[keep], j[keep], close[keep, 2]))
+    unmirrored = plain[~mirrored[plain]]
+    for role, targets in (("rotation", unmirrored), ("crop", plain)):
+        queries = np.flatnonzero(roles == role)
+        if len(queries) and len(targets):
+            close = cross_pairs(bits[queries], bits[targets], settings.max_distance)
+            found.append((queries[close[:, 0]], targets[close[:, 1]], close[:, 2]))
+    a = np.concatenate([owner[i] for i, _, _ in found])
+    b = np.concatenate([owner[j] for _, j, _ in found])
+    distance = np.concatenate([d for _, _, d in found])
+    different = a != b
+    pairs = pd.DataFrame(
+        {"a": np.minimum(a, b)[different], "b": np.maximum(a, b)[different], "distance": distance[different]}
+    )
+    return pairs.groupby(["a", "b"], as_index=False)["distance"].min()
 
 
-def near_edges(hashes: pd.DataFrame, settings: DedupeSettings) -> list[tuple]:
-    """Edges between images whose perceptual hashes are within ``max_distance`` bits.
+# --- units: files with identical pixels ---------------------------------------------------------
 
-    Images with the same hash are linked to the first of them (distance 0); the search
-    runs over distinct hash values and links the first image of each pair of values.
+
+def _find(parent: list[int], item: int) -> int:
+    while parent[item] != item:
+        parent[item] = parent[parent[item]]
+        item = parent[item]
+    return item
+
+
+def pixel_groups(files: Files, pairs: pd.DataFrame, workers: int = 1) -> tuple[list[int], dict[int, str]]:
+    """Union-find parent of each file after merging files with identical pixels, and the pixel
+    hashes computed (only for candidate pairs of one size whose whole-picture hashes nearly agree)."""
+    parent = list(range(len(files.analyses)))
+    if not files.settings.pixel_identical or pairs.empty:
+        return parent, {}
+    widths = np.array([analysis.width for analysis in files.analyses])
+    heights = np.array([analysis.height for analysis in files.analyses])
+    full = hex_to_bits([analysis.codes[0] for analysis in files.analyses], files.settings.bits)
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    same_size = (widths[a] == widths[b]) & (heights[a] == heights[b])
+    a, b = a[same_size], b[same_size]
+    close = (full[a] != full[b]).sum(axis=1) <= PIXEL_CHECK_DISTANCE
+    a, b = a[close], b[close]
+    needed = sorted(set(a) | set(b))
+    digests = dict(zip(needed, parallel_map(pixel_sha256, files.frame["path"].iloc[needed].tolist(), workers, label="pixel hashes")))
+    for x, y in zip(a, b):
+        if digests[x] == digests[y]:
+            parent[_find(parent, x)] = _find(parent, y)
+    return [_find(parent, x) for x in range(len(parent))], {int(k): v for k, v in digests.items()}
+
+
+def root_score(area, content_area, pixels):
+    """``area * sqrt(content_area / pixels)``: an area discounted by the border (see :func:`root_order`)."""
+    area = np.clip(np.asarray(area, dtype=np.float64), 1, None)
+    share = np.asarray(content_area, dtype=np.float64) / np.clip(np.asarray(pixels, dtype=np.float64), 1, None)
+    return area * np.sqrt(np.clip(share, 0, 1))
+
+
+def root_order(images: pd.DataFrame) -> pd.DataFrame:
+    """Images ordered by root preference: the largest content area, discounted by the border.
+
+    The content area is the pixels inside borders (letterbox bars, padding, a caption
+    band, a screenshot's frame), less the corner fill of a turned copy. It is multiplied
+    by the square root of its share of the frame, so that of two copies showing the
+    picture at one size the one without bars, padding or a turned frame leads (a
+    letterbox to 16:9 of a 4:3 picture scores 0.87 of the clean copy), while a copy
+    with twice the pixels of picture still leads a clean smaller one. Then the most
+    pixels, the most bytes, the smallest image_id.
+
+    ``images`` needs image_id, content_area, width, height and bytes (width and height
+    as stored: their product is the same upright); an optional ``shared_area`` (see
+    :func:`shared_areas`) replaces the content area as the area, the border share
+    still coming from the content area.
     """
-    ordered = hashes.sort_values("image_id")
-    groups = ordered.groupby("perceptual_hash", sort=True)["image_id"].agg(list)
-    edges = [(members[0], other, "near", 0) for members in groups for other in members[1:]]
-    bits = hex_to_bits(groups.index, settings.bits)
-    firsts = [members[0] for members in groups]
-    for i, j, distance in near_pairs(bits, settings.max_distance).tolist():
-        edges.append((firsts[i], firsts[j], "near", int(distance)))
-    return edges
+    pixels = images["width"].astype("int64") * images["height"].astype("int64")
+    area = images["shared_area"] if "shared_area" in images else images["content_area"]
+    ranked = images.assign(
+        _score=-np.round(root_score(area, images["content_area"], pixels)).astype("int64"),
+        _pixels=-pixels,
+        _bytes=-images["bytes"].astype("int64"),
+    )
+    keys = ["_score", "_pixels", "_bytes"]
+    return ranked.sort_values([*keys, "image_id"]).drop(columns=keys)
+
+
+def root_reason(root: dict, runner_up: dict | None) -> str:
+    """Why ``root`` leads its cluster, against the next image in root order.
+
+    Rows as :func:`root_order` takes them (``shared_area`` optional).
+    """
+    if runner_up is None:
+        return "only picture in its cluster"
+    pixels = int(root["width"]) * int(root["height"])
+    next_pixels = int(runner_up["width"]) * int(runner_up["height"])
+    score, next_score = (
+        round(float(root_score(x.get("shared_area", x["content_area"]), x["content_area"], p))) for x, p in ((root, pixels), (runner_up, next_pixels))
+    )
+    against = f"next: {runner_up['image_id']}"
+
+    def area(row: dict, frame_pixels: int) -> str:
+        own, shared = round(row["content_area"]), round(row.get("shared_area", row["content_area"]))
+        also = f", {shared} px shared with its cluster" if shared != own else ""
+        return f"{own} px of content{also}, border {max(0.0, 1 - own / frame_pixels):.0%}"
+
+    if score != next_score:
+        return f"largest content area after trimming borders: {area(root, pixels)} ({against}: {area(runner_up, next_pixels)})"
+    if pixels != next_pixels:
+        return f"content alike; most pixels: {pixels} ({against}: {next_pixels})"
+    if int(root["bytes"]) != int(runner_up["bytes"]):
+        return f"content and pixels alike; most bytes: {root['bytes']} ({against}: {runner_up['bytes']})"
+    return f"alike in all but name; smallest image_id ({against})"
+
+
+# --- clusters grown around roots ----------------------------------------------------------------
+
+
+def grow_clusters(order: list, neighbours, decide: Callable[[object, object], Decision]) -> tuple[dict, list[tuple[object, object, Decision]]]:
+    """Clusters of the items of ``order`` (best root first), each grown around its root.
+
+    An item not yet placed becomes a root; the items its neighbours (and its accepted
+    members' neighbours) lead to, breadth first in root order, are checked against the
+    root with ``decide(root, item)`` and join only if accepted. ``neighbours.get(item,
+    ())`` gives an item's neighbours (a dict, or :class:`Neighbours`). Returns the root
+    of every item and every decision taken.
+    """
+    rank = {item: position for position, item in enumerate(order)}
+
+    def in_order(items) -> list:
+        return sorted((item for item in items if item not in seen), key=rank.__getitem__)
+
+    root_of: dict = {}
+    decisions = []
+    for root in order:
+        if root in root_of:
+            continue
+        root_of[root] = root
+        seen = {root}
+        queue = deque(in_order(neighbours.get(root, ())))
+        while queue:
+            item = queue.popleft()
+            if item in seen:
+                continue
+            seen.add(item)
+            if item in root_of:
+                continue
+            decision = decide(root, item)
+            decisions.append((root, item, decision))
+            if decision.accepted:
+                root_of[item] = root
+                queue.extend(in_order(neighbours.get(item, ())))
+    return root_of, decisions
+
+
+def shared_areas(frame: pd.DataFrame, anchor_of: dict[int, int], decisions: list[tuple[int, int, Decision]]) -> dict[int, float]:
+    """Each clustered unit's content area that the rest of its cluster shares.
+
+    A member counts the share of its content inside the anchor's frame (a caption band
+    or bars the anchor lacks do not count). The anchor counts the median share of its
+    content that its members cover: where most copies lack a band the anchor has, the
+    band is an addition, not picture (with a single member it cannot tell a band of the
+    anchor's from a crop of the member's, and keeps its whole content). Units clustered
+    alone keep their content area.
+    """
+    area = frame["content_area"].to_numpy(dtype=np.float64)
+    accepted = {(anchor, unit): decision for anchor, unit, decision in decisions if decision.accepted}
+    covered = defaultdict(list)
+    shared = {}
+    for unit, anchor in anchor_of.items():
+        decision = accepted.get((anchor, unit))
+        if unit == anchor or decision is None or decision.coverage_b is None:
+            shared[unit] = area[unit]
+            continue
+        shared[unit] = area[unit] * decision.coverage_b
+        covered[anchor].append(decision.coverage_a)
+    for anchor, shares in covered.items():
+        if len(shares) >= 2:  # with one copy, a band and a crop cannot be told apart
+            shared[anchor] = area[anchor] * float(np.median(shares))
+    return shared
+
+
+def choose_roots(frame: pd.DataFrame, anchor_of: dict[int, int], shared: dict[int, float]) -> dict[int, int]:
+    """The root of each unit's cluster: the best member in :func:`root_order` by shared content area."""
+    units = sorted(anchor_of)
+    ranked = root_order(frame.iloc[units].assign(shared_area=[shared[unit] for unit in units], anchor=[anchor_of[u] for u in units]))
+    best = ranked.groupby("anchor", sort=False)["index"].first()
+    return {unit: int(best[anchor_of[unit]]) for unit in units}
+
+
+@dataclass
+class ComponentJob:
+    """One connected component of the candidate graph, clustered in one worker."""
+
+    units: list[int]  # in root order
+    paths: dict[int, str]
+    stored_sizes: dict[int, tuple[int, int]]
+    boxes: dict[int, tuple[float, float, float, float]]
+    codes: dict[int, tuple[str, ...]]
+    neighbours: Neighbours
+    urls: dict[int, frozenset[str]]
+
+
+def cluster_component(job: ComponentJob, settings: DedupeSettings) -> tuple[dict[int, int], list[tuple[int, int, Decision]]]:
+    """Grow the clusters of one component, verifying candidates against roots."""
+
+    def load(unit: int) -> Image.Image:
+        return analysis_image(job.paths[unit], job.stored_sizes[unit], settings.analysis_size)[0]
+
+    def views_codes(unit: int) -> tuple[list[View], np.ndarray]:
+        return image_views(job.boxes[unit], settings), hex_to_bits(job.codes[unit], settings.bits)
+
+    verifier = Verifier(settings, load, views_codes, allowed, match_kind)
+
+    def decide(root: int, unit: int) -> Decision:
+        visual = verifier.verify(root, unit)
+        if visual.accepted or not settings.by_url:
+            return visual
+        shared = job.urls.get(root, frozenset()) & job.urls.get(unit, frozenset())
+        if shared:
+            return Decision(True, "url", f"same URL in the metadata ({sorted(shared)[0]}); pixels: {visual.reason}")
+        return visual
+
+    return grow_clusters(job.units, job.neighbours, decide)
+
+
+def _component_jobs(
+    files: Files, unit_of: list[int], order: list[int], pairs: pd.DataFrame, urls: dict[int, frozenset[str]]
+) -> list[ComponentJob]:
+    """Components (2 units or more) of the graph of candidate pairs and shared URLs between units."""
+    unit_array = np.asarray(unit_of, dtype=np.int64)
+    x, y = unit_array[pairs["a"].to_numpy(dtype=np.int64)], unit_array[pairs["b"].to_numpy(dtype=np.int64)]
+    by_url = defaultdict(list)
+    for unit, unit_urls in urls.items():
+        for url in unit_urls:
+            by_url[url].append(unit)
+    url_edges = [(p, q) for members in by_url.values() for p in members for q in members if p < q]
+    if url_edges:
+        x = np.concatenate([x, np.array([p for p, _ in url_edges], dtype=np.int64)])
+        y = np.concatenate([y, np.array([q for _, q in url_edges], dtype=np.int64)])
+    keep = x != y
+    edges = np.unique(np.column_stack([np.minimum(x, y)[keep], np.maximum(x, y)[keep]]).reshape(-1, 2), axis=0)
+    n = len(files.analyses)
+    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)).tocsr()
+    _, component = connected_components(graph, directed=False)
+    both = (graph + graph.T).tocsr()  # neighbours in CSR form: a few bytes per pair of a dense family
+    members = defaultdict(list)
+    linked = np.diff(both.indptr) > 0
+    for unit in order:  # root order within each component
+        if linked[unit]:
+            members[int(component[unit])].append(unit)
+    jobs = []
+    for units in members.values():
+        frame = files.frame.iloc[units]
+        jobs.append(
+            ComponentJob(
+                units=units,
+                paths=dict(zip(units, frame["path"])),
+                stored_sizes={u: (int(w), int(h)) for u, w, h in zip(units, frame["width"], frame["height"])},
+                boxes={u: files.analyses[u].box for u in units},
+                codes={u: files.analyses[u].codes for u in units},
+                neighbours=Neighbours.of(both, units),
+                urls={u: urls[u] for u in units if u in urls},
+            )
+        )
+    return sorted(jobs, key=lambda job: -len(job.units))
+
+
+@dataclass
+class Neighbours:
+    """Each unit's neighbours in the candidate graph, for the units of one component (CSR arrays)."""
+
+    units: np.ndarray  # sorted
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    @classmethod
+    def of(cls, graph, units: list[int]) -> Neighbours:
+        ordered = np.sort(np.asarray(units, dtype=np.int64))
+        sub = graph[ordered]
+        return cls(ordered, sub.indptr.astype(np.int64), sub.indices.astype(np.int64))
+
+    def get(self, unit: int, default=()) -> list[int]:
+        position = int(np.searchsorted(self.units, unit))
+        if position == len(self.units) or self.units[position] != unit:
+            return list(default)
+        return self.indices[self.indptr[position] : self.indptr[position + 1]].tolist()
+
+
+# --- the whole stage ---------------------------------------------------------------------------
+
+
+@dataclass
+class DedupeResult:
+    clusters: pd.DataFrame
+    hashes: pd.DataFrame
+    pairs: pd.DataFrame
+    # work done: distinct files, candidate pairs of distinct files, pixel checks, verifications
+    stats: dict = field(default_factory=dict)
+
+
+def dedupe(
+    inventory: pd.DataFrame, settings: DedupeSettings, urls: pd.DataFrame | None = None, workers: int = 1
+) -> DedupeResult:
+    """Clusters, hashes and the evidence for every pair, for the kept images of ``inventory``."""
+    started = time.perf_counter()
+    kept = inventory.loc[inventory["status"] == KEPT].sort_values("image_id").reset_index(drop=True)
+    files = analyse_files(kept, settings, workers)
+    pairs = candidate_pairs(files)
+    logger.info(
+        "%d candidate pairs among %d distinct files (views within %d bits), %.1f s so far",
+        len(pairs), len(files.analyses), settings.max_distance, time.perf_counter() - started,
+    )  # fmt: skip
+    parent, digests = pixel_groups(files, pairs, workers)
+
+    # per distinct file: ranking columns; a unit (pixel group) is led by its best file
+    frame = files.frame.assign(
+        content_area=[a.content_area for a in files.analyses],
+        index=np.arange(len(files.analyses)),
+    )
+    ranked = root_order(frame)
+    lead: dict[int, int] = {}
+    for index in ranked["index"]:
+        lead.setdefault(parent[index], int(index))
+    unit_of = [lead[parent[index]] for index in range(len(parent))]
+    order = [int(index) for index in ranked["index"] if unit_of[index] == index]
+
+    unit_urls: dict[int, frozenset[str]] = {}
+    if settings.by_url and urls is not None and len(urls):
+        file_of_sha = dict(zip(files.frame["sha256"], range(len(files.frame))))
+        sha_of = dict(zip(kept["image_id"], kept["sha256"]))
+        grouped = defaultdict(set)
+        for image_id, url in zip(urls["image_id"], urls["url"]):
+            if image_id in sha_of:
+                grouped[unit_of[file_of_sha[sha_of[image_id]]]].add(url)
+        unit_urls = {unit: frozenset(found) for unit, found in grouped.items()}
+
+    jobs = _component_jobs(files, unit_of, order, pairs, unit_urls)
+    logger.info("clustering %d components (%d units in them)", len(jobs), sum(len(job.units) for job in jobs))
+    anchor_of = {unit: unit for unit in order}
+    decisions: list[tuple[int, int, Decision]] = []
+    for found_anchors, found_decisions in parallel_map(
+        partial(cluster_component, settings=settings), jobs, workers, progress_every=max(1, len(jobs) // 10), label="components"
+    ):
+        anchor_of.update(found_anchors)
+        decisions.extend(found_decisions)
+    shared = shared_areas(frame, anchor_of, decisions)
+    root_of = choose_roots(frame, anchor_of, shared)
+
+    clusters = _cluster_rows(kept, files, unit_of, anchor_of, root_of, decisions, shared)
+    result = DedupeResult(
+        clusters,
+        _hash_rows(kept, files, digests),
+        _pair_rows(kept, files, unit_of, decisions, pairs, unit_urls, clusters),
+        {
+            "files": len(files.analyses),
+            "candidate_pairs": len(pairs),
+            "pixel_checks": len(digests),
+            "verified_pairs": len(decisions),
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    n_clusters = int(clusters["is_root"].sum())
+    accepted = result.pairs[result.pairs["decision"] == "accepted"]
+    logger.info(
+        "%d kept images form %d clusters (%d duplicates) in %.1f s; accepted pairs by method: %s; rejected: %d",
+        len(clusters), n_clusters, len(clusters) - n_clusters, time.perf_counter() - started,
+        accepted["method"].value_counts().to_dict(), int((result.pairs["decision"] == "rejected").sum()),
+    )  # fmt: skip
+    return result
+
+
+def _cluster_rows(kept, files, unit_of, anchor_of, root_of, decisions, shared) -> pd.DataFrame:
+    file_of_sha = dict(zip(files.frame["sha256"], range(len(files.frame))))
+    first = files.frame["image_id"].tolist()
+    accepted = {(anchor, unit): decision for anchor, unit, decision in decisions if decision.accepted}
+    rows = []
+    for image_id, sha in zip(kept["image_id"], kept["sha256"]):
+        index = file_of_sha[sha]
+        unit = unit_of[index]
+        root, anchor = root_of[unit], anchor_of[unit]
+        row = {"image_id": image_id, "cluster_id": first[root], "is_root": False, "distance": None, "root_reason": ""}
+        if image_id != first[index]:
+            row.update(match_type="exact", matched_to=first[index])
+        elif index != unit:
+            row.update(match_type="pixel", matched_to=first[unit])
+        elif unit == root:
+            row.update(match_type="root", matched_to=None, is_root=True)
+        else:
+            # verified against the anchor; the anchor itself (when not the root) against the root
+            other = root if unit == anchor else anchor
+            decision = accepted[(anchor, other if unit == anchor else unit)]
+            row.update(match_type=decision.method, matched_to=first[other], distance=decision.distance if decision.method != "url" else None)
+        row["content_area"] = files.analyses[index].content_area
+        rows.append(row)
+    clusters = pd.DataFrame(rows)
+    # why each root leads: against the next unit of its cluster in root order, by shared content
+    units = sorted(anchor_of)
+    frame = files.frame.iloc[units][["image_id", "width", "height", "bytes"]].assign(
+        content_area=[files.analyses[u].content_area for u in units], shared_area=[shared[u] for u in units],
+        cluster_id=[first[root_of[u]] for u in units],
+    )  # fmt: skip
+    ranked = root_order(frame)
+    top_two = ranked.groupby("cluster_id", sort=False).head(2)
+    runner_up = top_two[top_two["image_id"] != top_two["cluster_id"]].set_index("cluster_id")
+    reasons = {}
+    for root in ranked[ranked["image_id"] == ranked["cluster_id"]].to_dict("records"):
+        reasons[root["image_id"]] = root_reason(root, runner_up.loc[root["image_id"]].to_dict() if root["image_id"] in runner_up.index else None)
+    clusters["root_reason"] = [reasons.get(image_id, "") if is_root else "" for image_id, is_root in zip(clusters["image_id"], clusters["is_root"])]
+    clusters["distance"] = clusters["distance"].astype("Int64")
+    return clusters.sort_values("image_id").reset_index(drop=True)[CLUSTER_COLUMNS]
+
+
+def _hash_rows(kept, files, digests) -> pd.DataFrame:
+    file_of_sha = dict(zip(files.frame["sha256"], range(len(files.frame))))
+    rows = []
+    for image_id, sha in zip(kept["image_id"], kept["sha256"]):
+        index = file_of_sha[sha]
+        analysis = files.analyses[index]
+        left, top, right, bottom = analysis.box
+        rows.append(
+            {
+                "image_id": image_id,
+                "hash_kind": files.settings.hash,
+                "hash_size": files.settings.hash_size,
+                "perceptual_hash": analysis.codes[0],
+                "pixel_sha256": digests.get(index, ""),
+                "content_left": round(left * analysis.width),
+                "content_top": round(top * analysis.height),
+                "content_right": round(right * analysis.width),
+                "content_bottom": round(bottom * analysis.height),
+            }
+        )
+    return pd.DataFrame(rows, columns=HASH_COLUMNS)
+
+
+def _pair_rows(kept, files, unit_of, decisions, pairs, unit_urls, clusters) -> pd.DataFrame:
+    first = files.frame["image_id"].tolist()
+    cluster_of = dict(zip(clusters["image_id"], clusters["cluster_id"]))
+    rows = []
+    file_of_sha = dict(zip(files.frame["sha256"], range(len(files.frame))))
+    for image_id, sha in zip(kept["image_id"], kept["sha256"]):
+        index = file_of_sha[sha]
+        if image_id != first[index]:
+            reason = "identical bytes (sha256)"
+            rows.append({"image_a": first[index], "image_b": image_id, "method": "exact", "decision": "accepted", "reason": reason})
+    for index, unit in enumerate(unit_of):
+        if index != unit:
+            reason = "identical decoded pixels"
+            rows.append({"image_a": first[unit], "image_b": first[index], "method": "pixel", "decision": "accepted", "reason": reason})
+    decided = set()
+    for root, unit, decision in decisions:
+        decided.add((min(root, unit), max(root, unit)))
+        rows.append(
+            {
+                "image_a": first[root],
+                "image_b": first[unit],
+                "method": decision.method,
+                "hash_distance": decision.distance,
+                "alignment": decision.alignment,
+                "inliers": decision.inliers,
+                "overlap_a": decision.coverage_a,
+                "overlap_b": decision.coverage_b,
+                "agreement": decision.agreement,
+                "largest_difference": decision.largest_difference,
+                "motion": decision.motion,
+                "decision": "accepted" if decision.accepted else "rejected",
+                "reason": decision.reason,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+    # candidates never compared, and that ended apart (pairs of one cluster were each
+    # verified against its anchor): listed so that a researcher can look at them
+    unit_array = np.asarray(unit_of, dtype=np.int64)
+    x, y = unit_array[pairs["a"].to_numpy(dtype=np.int64)], unit_array[pairs["b"].to_numpy(dtype=np.int64)]
+    candidates = pd.DataFrame({"x": np.minimum(x, y), "y": np.maximum(x, y), "distance": pairs["distance"].to_numpy()})
+    by_url = defaultdict(list)
+    for unit, urls in unit_urls.items():
+        for url in urls:
+            by_url[url].append(unit)
+    shared_urls = pd.DataFrame([(p, q) for members in by_url.values() for p in members for q in members if p < q], columns=["x", "y"])
+    candidates = pd.concat([candidates, shared_urls.assign(distance=np.nan)], ignore_index=True)
+    candidates = candidates[candidates["x"] != candidates["y"]].sort_values("distance").drop_duplicates(["x", "y"])
+    decided = pd.DataFrame([(min(r, u), max(r, u)) for r, u, _ in decisions], columns=["x", "y"]).assign(_decided=True)
+    candidates = candidates.merge(decided, on=["x", "y"], how="left")
+    first_array = np.asarray(first, dtype=object)
+    cluster_x = pd.Series(first_array[candidates["x"].to_numpy(dtype=np.int64)]).map(cluster_of).to_numpy()
+    cluster_y = pd.Series(first_array[candidates["y"].to_numpy(dtype=np.int64)]).map(cluster_of).to_numpy()
+    apart = candidates["_decided"].isna().to_numpy() & (cluster_x != cluster_y)
+    untested = candidates[apart]
+    if len(untested):
+        reasons = "not compared: neither anchors the other's cluster (" + cluster_x[apart] + " and " + cluster_y[apart] + ")"
+        extra = pd.DataFrame(
+            {
+                "image_a": first_array[untested["x"].to_numpy(dtype=np.int64)],
+                "image_b": first_array[untested["y"].to_numpy(dtype=np.int64)],
+                "method": np.where(untested["distance"].isna(), "url", "hash"),
+                "hash_distance": untested["distance"].to_numpy(),
+                "decision": "not tested",
+                "reason": reasons,
+            }
+        )
+        frame = pd.concat([frame, extra.reindex(columns=PAIR_COLUMNS)], ignore_index=True)
+    frame["same_cluster"] = [cluster_of[a] == cluster_of[b] for a, b in zip(frame["image_a"], frame["image_b"])]
+    for column in ("hash_distance", "inliers"):
+        frame[column] = frame[column].astype("Int64")
+    frame["alignment"] = frame["alignment"].fillna("none")
+    return frame.sort_values(["image_a", "image_b", "method"]).reset_index(drop=True)
+
+
+# --- metadata URLs and files -------------------------------------------------------------------
 
 
 def read_metadata_urls(path: str | os.PathLike, inventory: pd.DataFrame) -> pd.DataFrame:
@@ -205,129 +876,20 @@ def read_metadata_urls(path: str | os.PathLike, inventory: pd.DataFrame) -> pd.D
     return metadata.loc[metadata["image_id"].isin(kept_ids)].drop_duplicates().reset_index(drop=True)
 
 
-def url_edges(urls: pd.DataFrame) -> list[tuple]:
-    """Edges between images sharing a URL."""
-    return _star_edges(_groups(urls["image_id"], urls["url"]), "url")
-
-
-# --- clusters ------------------------------------------------------------------------
-
-
-def root_order(images: pd.DataFrame) -> pd.DataFrame:
-    """Images ordered by root preference: most pixels, then most bytes, then smallest id."""
-    ranked = images.assign(pixels=images["width"].astype("int64") * images["height"].astype("int64"))
-    ranked = ranked.assign(neg_pixels=-ranked["pixels"], neg_bytes=-ranked["bytes"].astype("int64"))
-    return ranked.sort_values(["neg_pixels", "neg_bytes", "image_id"]).drop(columns=["neg_pixels", "neg_bytes"])
-
-
-def _edge_priority(match_type: str, distance: int | None, image_id: str) -> tuple:
-    return (MATCH_STRENGTH[match_type], distance or 0, image_id)
-
-
-def build_clusters(images: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
-    """Cluster rows for ``images`` (image_id, width, height, bytes) linked by ``edges``.
-
-    Clusters are the connected components of the match graph. Each member's
-    ``match_type``/``distance``/``matched_to`` is its edge to its parent in a tree grown
-    from the root (Prim's order), taking the strongest available edge first.
-    """
-    ids = images["image_id"].tolist()
-    index = {image_id: position for position, image_id in enumerate(ids)}
-    unknown = sorted(set(edges["image_a"]).union(edges["image_b"]) - set(index))
-    if unknown:
-        raise ValueError(f"match edges name images that are not kept: {unknown[:5]}")
-    a = edges["image_a"].map(index).to_numpy(dtype=np.int64)
-    b = edges["image_b"].map(index).to_numpy(dtype=np.int64)
-    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(ids), len(ids)))
-    _, component = connected_components(graph, directed=False)
-
-    root_of_component: dict[int, str] = {}
-    for image_id in root_order(images)["image_id"]:
-        root_of_component.setdefault(int(component[index[image_id]]), image_id)
-
-    neighbours: dict[str, list[tuple[str, str, int | None]]] = defaultdict(list)
-    for left, right, match_type, distance in edges[EDGE_COLUMNS].itertuples(index=False, name=None):
-        distance = None if pd.isna(distance) else int(distance)
-        neighbours[left].append((right, match_type, distance))
-        neighbours[right].append((left, match_type, distance))
-
-    joined: dict[str, tuple[str, str | None, int | None]] = {}
-    for root in root_of_component.values():
-        joined[root] = ("root", None, None)
-        frontier = [(_edge_priority(t, d, other), other, root, t, d) for other, t, d in neighbours[root]]
-        heapq.heapify(frontier)
-        while frontier:
-            _, member, parent, match_type, distance = heapq.heappop(frontier)
-            if member in joined:
-                continue
-            joined[member] = (match_type, parent, distance)
-            for other, t, d in neighbours[member]:
-                if other not in joined:
-                    heapq.heappush(frontier, (_edge_priority(t, d, other), other, member, t, d))
-
-    rows = []
-    for image_id in ids:
-        match_type, parent, distance = joined[image_id]
-        rows.append(
-            {
-                "image_id": image_id,
-                "cluster_id": root_of_component[int(component[index[image_id]])],
-                "is_root": match_type == "root",
-                "match_type": match_type,
-                "distance": distance if match_type == "near" else None,
-                "matched_to": parent,
-            }
-        )
-    clusters = pd.DataFrame(rows, columns=CLUSTER_COLUMNS)
-    clusters["distance"] = clusters["distance"].astype("Int64")
-    return clusters.sort_values("image_id").reset_index(drop=True)
-
-
-def match_edges(
-    kept: pd.DataFrame, hashes: pd.DataFrame, settings: DedupeSettings, urls: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """All match edges among kept images, as a frame (image_a, image_b, match_type, distance)."""
-    edges = exact_edges(kept)
-    if settings.pixel_identical:
-        edges += pixel_edges(kept, hashes)
-    edges += near_edges(hashes, settings)
-    if settings.by_url and urls is not None:
-        edges += url_edges(urls)
-    frame = pd.DataFrame(edges, columns=EDGE_COLUMNS)
-    frame["distance"] = frame["distance"].astype("Int64")
-    for match_type in MATCH_STRENGTH:
-        logger.info("%s match edges: %d", match_type, int((frame["match_type"] == match_type).sum()))
-    return frame
-
-
-def dedupe(
-    inventory: pd.DataFrame,
-    settings: DedupeSettings,
-    urls: pd.DataFrame | None = None,
-    workers: int = 1,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(clusters, hashes) for the kept images of ``inventory``."""
-    kept = inventory.loc[inventory["status"] == KEPT].sort_values("image_id").reset_index(drop=True)
-    hashes = compute_hashes(kept, settings, workers=workers)
-    edges = match_edges(kept, hashes, settings, urls)
-    clusters = build_clusters(kept[["image_id", "width", "height", "bytes"]], edges)
-    n_clusters = int(clusters["is_root"].sum())
-    logger.info("%d kept images form %d clusters (%d duplicates)", len(clusters), n_clusters, len(clusters) - n_clusters)
-    return clusters, hashes
-
-
 def write_dedupe(
     inventory_csv: str | os.PathLike,
     clusters_csv: str | os.PathLike,
     hashes_csv: str | os.PathLike,
+    pairs_csv: str | os.PathLike,
     settings: DedupeSettings,
     metadata_csv: str | os.PathLike | None = None,
     workers: int = 1,
-) -> pd.DataFrame:
-    """Read the inventory (and metadata), write clusters.csv and hashes.csv atomically."""
+) -> DedupeResult:
+    """Read the inventory (and metadata); write clusters.csv, hashes.csv and pairs.csv atomically."""
     inventory = read_inventory(inventory_csv)
     urls = read_metadata_urls(metadata_csv, inventory) if (metadata_csv and settings.by_url) else None
-    clusters, hashes = dedupe(inventory, settings, urls=urls, workers=workers)
-    write_csv(hashes, hashes_csv)
-    write_csv(clusters, clusters_csv)
-    return clusters
+    result = dedupe(inventory, settings, urls=urls, workers=workers)
+    write_csv(result.hashes, hashes_csv)
+    write_csv(result.pairs, pairs_csv)
+    write_csv(result.clusters, clusters_csv)
+    return result

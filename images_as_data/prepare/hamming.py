@@ -193,19 +193,29 @@ class _Buckets:
         return hit, lo, np.searchsorted(self.sorted_keys, queries[hit], "right") - lo
 
 
-def _chunk_candidates(keys: np.ndarray, width: int, masks: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Pairs ``(i, j)``, ``i < j``, whose keys differ by one of ``masks``, in batches of bounded size."""
+def _chunk_candidates(
+    keys: np.ndarray, width: int, masks: np.ndarray, query_keys: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs ``(i, j)`` whose keys differ by one of ``masks``, in batches of bounded size.
+
+    Without ``query_keys``: pairs ``i < j`` among ``keys``. With them: ``i`` indexes
+    ``query_keys`` and ``j`` indexes ``keys``.
+    """
     buckets = _Buckets(keys, width)
-    per_batch = max(1, _QUERY_BATCH // len(keys))
+    own = query_keys is None
+    query_keys = keys if own else query_keys
+    per_batch = max(1, _QUERY_BATCH // len(query_keys))
     for first in range(0, len(masks), per_batch):
-        queries = (masks[first : first + per_batch, None] ^ keys[None, :]).ravel()
+        queries = (masks[first : first + per_batch, None] ^ query_keys[None, :]).ravel()
         hit, start, count = buckets.find(queries)
-        query_code = hit % len(keys)
+        query_code = hit % len(query_keys)
         for part in _slices_by_total(count, _CANDIDATE_BATCH):
             i = np.repeat(query_code[part], count[part])
             j = buckets.order[_ranges(start[part], count[part])]
-            keep = i < j
-            yield i[keep], j[keep]
+            if own:
+                keep = i < j
+                i, j = i[keep], j[keep]
+            yield i, j
 
 
 def _multi_index_pairs(
@@ -246,21 +256,14 @@ def _expand_identical(pairs: np.ndarray, group_of: np.ndarray) -> np.ndarray:
 
     ``group_of[row]`` is the row's distinct code; ``pairs`` are (code, code, distance).
     """
-    members = np.argsort(group_of, kind="stable")
     sizes = np.bincount(group_of)
-    starts = np.cumsum(sizes) - sizes
     shared = np.flatnonzero(sizes > 1)
     code_pairs = np.concatenate([pairs, np.column_stack([shared, shared, np.zeros_like(shared)])])
-    a, b, distance = code_pairs.T
-    products = sizes[a] * sizes[b]
-    owner = np.repeat(np.arange(len(code_pairs)), products)
-    slot = _ranges(np.zeros_like(products), products)
-    x = members[starts[a][owner] + slot // sizes[b][owner]]
-    y = members[starts[b][owner] + slot % sizes[b][owner]]
+    x, y, distance = _expand_groups(code_pairs, group_of, group_of).T
     # within one code each unordered pair appears twice, and each row with itself
-    keep = (a[owner] != b[owner]) | (x < y)
+    keep = (group_of[x] != group_of[y]) | (x < y)
     i, j = np.minimum(x, y)[keep], np.maximum(x, y)[keep]
-    rows = np.column_stack([i, j, distance[owner][keep]]).astype(np.int64)
+    rows = np.column_stack([i, j, distance[keep]]).astype(np.int64)
     return rows[np.lexsort((j, i))]
 
 
@@ -325,3 +328,85 @@ def search_near_pairs(
         stats.n_chunks = len(plan.bounds)
         close = _multi_index_pairs(bits[first], distinct, plan, max_distance, stats)
     return _expand_identical(close, group_of.reshape(-1)), stats
+
+
+# --- two sets of codes ----------------------------------------------------------------
+
+
+def _hamming_across(left: np.ndarray, right: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(left[i] ^ right[j]).sum(axis=1, dtype=np.int64)
+
+
+def _expand_groups(pairs: np.ndarray, left_group: np.ndarray, right_group: np.ndarray) -> np.ndarray:
+    """Row pairs from pairs of distinct codes: every left row of code ``a`` with every right row of code ``b``."""
+    left_members, right_members = np.argsort(left_group, kind="stable"), np.argsort(right_group, kind="stable")
+    left_sizes, right_sizes = np.bincount(left_group), np.bincount(right_group)
+    left_starts, right_starts = np.cumsum(left_sizes) - left_sizes, np.cumsum(right_sizes) - right_sizes
+    a, b, distance = pairs.T
+    products = left_sizes[a] * right_sizes[b]
+    owner = np.repeat(np.arange(len(pairs)), products)
+    slot = _ranges(np.zeros_like(products), products)
+    x = left_members[left_starts[a][owner] + slot // right_sizes[b][owner]]
+    y = right_members[right_starts[b][owner] + slot % right_sizes[b][owner]]
+    rows = np.column_stack([x, y, distance[owner]]).astype(np.int64)
+    return rows[np.lexsort((y, x))]
+
+
+def cross_pairs(queries: np.ndarray, codes: np.ndarray, max_distance: int) -> np.ndarray:
+    """All pairs of a row of ``queries`` and a row of ``codes`` within Hamming distance ``max_distance``.
+
+    The bipartite form of :func:`near_pairs`, for codes that should only be compared
+    with another set (crop windows against whole pictures, not against each other's
+    windows): multi-index hashing indexes the distinct ``codes`` by chunks, and each
+    distinct query looks up the keys within its chunk radius, with the same exactness
+    argument and chunk plan; every pair is compared when the cost model expects that
+    to be cheaper. Returns int rows ``(query row, code row, distance)``, sorted.
+    """
+    return search_cross_pairs(queries, codes, max_distance)[0]
+
+
+def search_cross_pairs(
+    queries: np.ndarray, codes: np.ndarray, max_distance: int, n_chunks: int | None = None
+) -> tuple[np.ndarray, SearchStats]:
+    """:func:`cross_pairs` and the work it took (``codes`` counts both sets; ``n_chunks`` as in :func:`search_near_pairs`)."""
+    if queries.shape[1] != codes.shape[1]:
+        raise ValueError(f"codes of {queries.shape[1]} and {codes.shape[1]} bits cannot be compared")
+    width = codes.shape[1]
+    stats = SearchStats(codes=len(queries) + len(codes))
+    if len(queries) == 0 or len(codes) == 0:
+        return _EMPTY_PAIRS, stats
+    query_words, code_words = _pack_words(queries), _pack_words(codes)
+    distinct_queries, query_first, query_group = np.unique(query_words, axis=0, return_index=True, return_inverse=True)
+    distinct_codes, code_first, code_group = np.unique(code_words, axis=0, return_index=True, return_inverse=True)
+    stats.distinct_codes = len(distinct_queries) + len(distinct_codes)
+    plan = None
+    if n_chunks is not None:
+        plan = chunk_plan(width, n_chunks, len(distinct_codes), max_distance)
+    elif max_distance < width:
+        plan = plan_chunks(width, len(distinct_codes), max_distance)
+        plan = plan if plan.cost < len(distinct_codes) else None
+    found = [_EMPTY_PAIRS]
+    if plan is None:
+        block = max(1, _CANDIDATE_BATCH // len(distinct_codes))
+        for start in range(0, len(distinct_queries), block):
+            rows = np.arange(start, min(start + block, len(distinct_queries)))
+            i, j = np.repeat(rows, len(distinct_codes)), np.tile(np.arange(len(distinct_codes)), len(rows))
+            found.append(_close(distinct_queries, distinct_codes, i, j, max_distance, stats))
+    else:
+        stats.n_chunks = len(plan.bounds)
+        query_bits, code_bits = queries[query_first], codes[code_first]
+        for (start, stop), radius in zip(plan.bounds, plan.radii):
+            masks = flip_masks(stop - start, radius)
+            stats.lookups += len(distinct_queries) * len(masks)
+            keys, query_keys = _chunk_keys(code_bits, start, stop), _chunk_keys(query_bits, start, stop)
+            for i, j in _chunk_candidates(keys, stop - start, masks, query_keys):
+                found.append(_close(distinct_queries, distinct_codes, i, j, max_distance, stats))
+    close = np.unique(np.concatenate(found), axis=0)
+    return _expand_groups(close, query_group.reshape(-1), code_group.reshape(-1)), stats
+
+
+def _close(left: np.ndarray, right: np.ndarray, i: np.ndarray, j: np.ndarray, max_distance: int, stats: SearchStats) -> np.ndarray:
+    stats.candidates += len(i)
+    distance = _hamming_across(left, right, i, j)
+    keep = distance <= max_distance
+    return np.column_stack([i[keep], j[keep], distance[keep]])

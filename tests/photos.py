@@ -1,0 +1,75 @@
+"""Photograph-like test pictures and the reposts dedupe must catch or keep apart."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+
+def photo(seed: int, size: tuple[int, int] = (360, 270)) -> Image.Image:
+    """A busy picture: a colour gradient with a few dozen shapes and lines, like a street scene.
+
+    Corners and edges everywhere give keypoints, and different seeds give pictures far
+    apart in every hash.
+    """
+    rng = np.random.default_rng(seed)
+    width, height = size
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack(
+        [np.clip(rng.uniform(40, 200) + rng.uniform(-60, 60) * x / width + rng.uniform(-60, 60) * y / height, 0, 255) for _ in range(3)],
+        axis=-1,
+    )
+    image = Image.fromarray(base.astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(45):
+        x0, y0 = rng.uniform(-0.1, 1.0) * width, rng.uniform(-0.1, 1.0) * height
+        w, h = rng.uniform(0.04, 0.3) * width, rng.uniform(0.04, 0.3) * height
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        shape = rng.integers(0, 3)
+        if shape == 0:
+            draw.ellipse((x0, y0, x0 + w, y0 + h), fill=colour)
+        elif shape == 1:
+            draw.rectangle((x0, y0, x0 + w, y0 + h), fill=colour)
+        else:
+            draw.line((x0, y0, x0 + w, y0 + h), fill=colour, width=int(rng.integers(2, 6)))
+    noise = rng.normal(0, 4, (height, width, 3))
+    return Image.fromarray(np.clip(np.asarray(image, dtype=np.float64) + noise, 0, 255).astype(np.uint8))
+
+
+def letterbox(image: Image.Image, ratio: float = 16 / 9, fill=(0, 0, 0)) -> Image.Image:
+    width, height = image.size
+    size = (round(height * ratio), height) if width / height < ratio else (width, round(width / ratio))
+    canvas = Image.new("RGB", size, fill)
+    canvas.paste(image, ((size[0] - width) // 2, (size[1] - height) // 2))
+    return canvas
+
+
+def caption_band(image: Image.Image, text: str = "breaking news tonight downtown", share: float = 0.2) -> Image.Image:
+    band = round(image.height * share)
+    canvas = Image.new("RGB", (image.width, image.height + band), (255, 255, 255))
+    canvas.paste(image, (0, band))
+    ImageDraw.Draw(canvas).text((8, band * 0.3), text, fill=(0, 0, 0), font=ImageFont.load_default(size=max(8, band // 3)))
+    return canvas
+
+
+def crop(image: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    width, height = image.size
+    return image.crop((round(left * width), round(top * height), round(right * width), round(bottom * height)))
+
+
+def turned(image: Image.Image, degrees: float, fill=(255, 255, 255)) -> Image.Image:
+    return image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
+
+
+def mirrored(image: Image.Image) -> Image.Image:
+    return ImageOps.mirror(image)
+
+
+def burst_frame(image: Image.Image) -> Image.Image:
+    """The next frame of a burst: the middle third (the subject) moved a tenth of the width."""
+    frame = image.copy()
+    width, height = frame.size
+    box = (width // 3, height // 3, 2 * width // 3, 2 * height // 3)
+    subject = frame.crop(box)
+    frame.paste(subject, (box[0] + width // 10, box[1]))
+    return frame
