@@ -46,6 +46,8 @@ rule finetune_store:
         runtime=30,
     params:
         size=FINETUNE["store_size"],
+        crop_source=FINETUNE["crop_source"],
+        max_aspect=FINETUNE["max_aspect"],
     script:
         "../scripts/finetune_store.py"
 
