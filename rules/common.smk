@@ -10,7 +10,7 @@ from images_as_data.autotag.settings import (
     enabled_services,
     fetch_config,
 )
-from images_as_data.common.config import validate_tasks
+from images_as_data.common.config import ConfigError, validate_tasks
 from images_as_data.finetune.grid import (
     SETTING_PATTERN,
     check_finetune_config,
@@ -89,18 +89,36 @@ DEMO = demo_outputs()
 # --- prepare: inventory, dedupe, working images --------------------------------------------
 
 
+def existing_input(path, key):
+    """An input function giving `path`; when the path is neither there nor made by the
+    workflow (under results/), the run stops naming the config key to change, where
+    Snakemake would only report a missing input file."""
+
+    def checked(wildcards):
+        if not path.startswith(f"{RESULTS}/") and not os.path.exists(path):
+            raise ConfigError(
+                f"{key}: {path} does not exist; put your files there or set {key} in your config file"
+            )
+        return path
+
+    return checked
+
+
 def raw_images():
-    return config["data"]["images"]
+    return existing_input(config["data"]["images"], "data.images")
 
 
 def annotations_csv():
-    return config["data"]["annotations"]
+    return existing_input(config["data"]["annotations"], "data.annotations")
 
 
 def metadata_csv():
     """The metadata CSV as a list (empty when the config has none), for use in `input:`."""
     path = config["data"].get("metadata")
-    return [path] if path else []
+    if not path:
+        return []
+    check = existing_input(path, "data.metadata")
+    return lambda wildcards: [check(wildcards)]
 
 
 def parallel_mem_mb(wildcards, threads):
@@ -122,11 +140,15 @@ def prepare_targets():
 
 def task_folders(wildcards):
     """Folders a task reads besides the corpus: external class folders or a class tree."""
-    spec = config["tasks"][wildcards.task]
-    folders = list((spec.get("external") or {}).values())
+    task = wildcards.task
+    spec = config["tasks"][task]
+    keyed = {
+        f"tasks.{task}.external.{label}": path
+        for label, path in (spec.get("external") or {}).items()
+    }
     if spec.get("path"):
-        folders.append(spec["path"])
-    return folders
+        keyed[f"tasks.{task}.path"] = spec["path"]
+    return [existing_input(path, key)(wildcards) for key, path in keyed.items()]
 
 
 def split_csvs():
@@ -205,8 +227,13 @@ def split_folder_outputs():
     return {}
 
 
+def emotion_figures():
+    """Figures 7.1 and 7.2 (evoked emotions), when the sheet has emotion columns."""
+    return ["figure_7_1", "figure_7_2"] if config["labels"]["emotions"] else []
+
+
 def label_targets():
-    figures = ["figure_4_2", "figure_4_3", "figure_7_1", "figure_7_2"]
+    figures = ["figure_4_2", "figure_4_3"] + emotion_figures()
     return (
         split_csvs()
         + expand(f"{RESULTS}/tables/table_7_1.{{ext}}", ext=["csv", "md"])
@@ -280,6 +307,11 @@ def finetune_weights_file():
     if FINETUNE["weights"] == "none":
         return []
     return [FINETUNE["weights"]]
+
+
+def weights_cache_folder(wildcards, output):
+    """The TORCH_HOME-style cache folder of the weights file: <cache>/hub/checkpoints/<file>."""
+    return str(Path(output[0]).parents[2])
 
 
 def finetune_train_options():

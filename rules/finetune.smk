@@ -24,7 +24,7 @@ if finetune_uses_imagenet():
         params:
             backbone=FINETUNE["backbone"],
             weights=FINETUNE["weights"],
-            cache=FINETUNE["weights_cache"],
+            cache=weights_cache_folder,
         script:
             "../scripts/fetch_weights.py"
 
