@@ -89,13 +89,16 @@ DEMO = demo_outputs()
 # --- prepare: inventory, dedupe, working images --------------------------------------------
 
 
-def existing_input(path, key):
-    """An input function giving `path`; when the path is neither there nor made by the
-    workflow (under results/), the run stops naming the config key to change, where
-    Snakemake would only report a missing input file."""
+def existing_input(path, key, first_use):
+    """An input function giving `path`. When the path is missing (and not made by the
+    workflow, under results/) before its first use has run (`first_use`: the first output
+    built from it), the run stops naming the config key to change, where Snakemake would
+    only report a missing input file. Once that output exists, Snakemake decides as usual.
+    """
 
     def checked(wildcards):
-        if not path.startswith(f"{RESULTS}/") and not os.path.exists(path):
+        missing = not path.startswith(f"{RESULTS}/") and not os.path.exists(path)
+        if missing and not os.path.exists(first_use.format(**wildcards)):
             raise ConfigError(
                 f"{key}: {path} does not exist; put your files there or set {key} in your config file"
             )
@@ -105,11 +108,17 @@ def existing_input(path, key):
 
 
 def raw_images():
-    return existing_input(config["data"]["images"], "data.images")
+    return existing_input(
+        config["data"]["images"], "data.images", f"{RESULTS}/inventory/inventory.csv"
+    )
 
 
 def annotations_csv():
-    return existing_input(config["data"]["annotations"], "data.annotations")
+    return existing_input(
+        config["data"]["annotations"],
+        "data.annotations",
+        f"{RESULTS}/labels/aggregated.csv",
+    )
 
 
 def metadata_csv():
@@ -117,7 +126,7 @@ def metadata_csv():
     path = config["data"].get("metadata")
     if not path:
         return []
-    check = existing_input(path, "data.metadata")
+    check = existing_input(path, "data.metadata", f"{RESULTS}/dedupe/clusters.csv")
     return lambda wildcards: [check(wildcards)]
 
 
@@ -148,7 +157,8 @@ def task_folders(wildcards):
     }
     if spec.get("path"):
         keyed[f"tasks.{task}.path"] = spec["path"]
-    return [existing_input(path, key)(wildcards) for key, path in keyed.items()]
+    labels = f"{RESULTS}/labels/{{task}}.csv"
+    return [existing_input(path, key, labels)(wildcards) for key, path in keyed.items()]
 
 
 def split_csvs():
