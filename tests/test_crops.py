@@ -137,3 +137,20 @@ def test_portrait_images_are_stored_transposed_and_panoramas_scaled_to_max_aspec
     assert tuple(square.images.shape[-2:]) == (STORE, STORE)
     assert square.sizes.tolist() == [[STORE, STORE]] * 4
     assert Geometry.square(2, STORE).sizes.tolist() == [[STORE, STORE]] * 2
+
+
+def test_boxes_on_portrait_images_cut_the_same_pixels_as_on_the_upright_image(tmp_path):
+    """Portrait images are stored transposed; a box drawn on the upright Resize(S) image must
+    still cut exactly that region, the right way up."""
+    images = {"tall": noise(30, 75, 1), "square": noise(40, 40, 2), "wide": noise(60, 40, 3), "other": noise(40, 40, 4)}
+    store = build_store(write_split(tmp_path, images), STORE, crop_source="full_image")
+    upright = transforms.Compose([transforms.Resize(STORE), transforms.PILToTensor()])(Image.open(tmp_path / "tall.png"))
+    assert tuple(upright.shape[1:]) == (80, STORE) and bool(store.transposed[0])
+    generator = torch.Generator().manual_seed(0)
+    x1 = torch.randint(0, STORE - CROP + 1, (20,), generator=generator).float()
+    y1 = torch.randint(0, 80 - CROP + 1, (20,), generator=generator).float()
+    boxes = torch.stack([x1, y1, x1 + CROP, y1 + CROP], dim=1)
+    index = torch.zeros(20, dtype=torch.long)
+    crops = cut_crops(store.images[index], store.geometry[index], boxes, CROP)
+    for crop, (left, top) in zip(crops, zip(x1.int().tolist(), y1.int().tolist())):
+        assert torch.equal(crop, upright[:, top : top + CROP, left : left + CROP].float())
