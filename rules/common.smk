@@ -89,16 +89,18 @@ DEMO = demo_outputs()
 # --- prepare: inventory, dedupe, working images --------------------------------------------
 
 
-def existing_input(path, key, first_use):
+def existing_input(path, key, *built_from_it):
     """An input function giving `path`. When the path is missing (and not made by the
-    workflow, under results/) before its first use has run (`first_use`: the first output
-    built from it), the run stops naming the config key to change, where Snakemake would
-    only report a missing input file. Once that output exists, Snakemake decides as usual.
+    workflow, under results/) and nothing has been built from it yet (`built_from_it`:
+    outputs made from it, with wildcards), the run stops naming the config key to change,
+    where Snakemake would only report a missing input file. Once something built from it
+    exists (a finished run whose data moved, a hand-made slice), Snakemake decides as usual.
     """
 
     def checked(wildcards):
         missing = not path.startswith(f"{RESULTS}/") and not os.path.exists(path)
-        if missing and not os.path.exists(first_use.format(**wildcards)):
+        built = [output.format(**wildcards) for output in built_from_it]
+        if missing and not any(os.path.exists(output) for output in built):
             raise ConfigError(
                 f"{key}: {path} does not exist; put your files there or set {key} in your config file"
             )
@@ -109,7 +111,10 @@ def existing_input(path, key, first_use):
 
 def raw_images():
     return existing_input(
-        config["data"]["images"], "data.images", f"{RESULTS}/inventory/inventory.csv"
+        config["data"]["images"],
+        "data.images",
+        f"{RESULTS}/inventory/inventory.csv",
+        f"{RESULTS}/working/manifest.csv",
     )
 
 
@@ -157,8 +162,8 @@ def task_folders(wildcards):
     }
     if spec.get("path"):
         keyed[f"tasks.{task}.path"] = spec["path"]
-    labels = f"{RESULTS}/labels/{{task}}.csv"
-    return [existing_input(path, key, labels)(wildcards) for key, path in keyed.items()]
+    built = (f"{RESULTS}/labels/{{task}}.csv", f"{RESULTS}/splits/{{task}}.csv")
+    return [existing_input(path, key, *built)(wildcards) for key, path in keyed.items()]
 
 
 def split_csvs():

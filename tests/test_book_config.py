@@ -72,6 +72,10 @@ def test_the_run_reaches_the_replication_report(book_run):
     # Figure 7.4's losses are compared on the authors' scale (the overlay runs only lr 0.01, momentum 0.9).
     loss_row = report.set_index("key").loc["hyperparameter_study.lr0.01_momentum0.9.min_val_loss"]
     assert loss_row["verdict"] != "missing" and "authors' scale" in loss_row["note"]
+    for name in ("figure_7_4", "figure_7_5", "figure_6_3", "figure_7_1", "figure_7_2"):
+        assert (workdir / "results" / "figures" / f"{name}.png").stat().st_size > 0, name
+    for name in ("table_6_1", "table_6_2", "table_7_1", "table_7_2"):
+        assert (workdir / "results" / "tables" / f"{name}.md").stat().st_size > 0, name
     markdown = (workdir / "results" / "report" / "replication_report.md").read_text()
     assert "researcher's or the authors' own data" in markdown
     # Training jobs asked for a GPU (none here: device auto fell back to the CPU).
