@@ -132,7 +132,7 @@ def test_the_estimate_survives_a_run_stopped_by_max_calls(tmp_path):
     stays (and is shown) when the fetch stops at autotag.max_calls."""
     workdir = make_workdir(tmp_path)
     config = yaml.safe_load((workdir / "config.yaml").read_text())
-    config["autotag"]["max_calls"] = 0
+    config["autotag"].update(max_calls=0, services=["rekognition"])
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     run = snakemake(workdir)
     assert run.returncode != 0
