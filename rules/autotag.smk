@@ -10,9 +10,11 @@ if AUTOTAG["enabled"]:
 
 
 # The fetch rules talk to the network: they run on the machine that runs Snakemake, never
-# on a cluster node. (CLIP runs locally without a network, so it may go to a GPU node; its
-# weights are fetched by a localrule.)
+# on a cluster node. The Rekognition estimate reads the response cache kept there. (CLIP
+# runs locally without a network, so it may go to a GPU node; its weights are fetched by a
+# localrule.)
 localrules:
+    autotag_estimate,
     autotag_fetch,
     autotag_fetch_service,
 
@@ -40,11 +42,32 @@ rule autotag_sample:
         "../scripts/autotag_sample.py"
 
 
-rule autotag_fetch:
+# Its own rule, so that the estimate survives a fetch stopped by autotag.max_calls
+# (Snakemake deletes a failed job's outputs).
+rule autotag_estimate:
     input:
         sample=rules.autotag_sample.output.sample,
     output:
         estimate=f"{AUTOTAG_DIR}/estimate.csv",
+    log:
+        f"{LOGS}/autotag/estimate.log",
+    conda:
+        "../envs/aws.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        config=fetch_config(config),
+    script:
+        "../scripts/autotag_estimate.py"
+
+
+rule autotag_fetch:
+    input:
+        sample=rules.autotag_sample.output.sample,
+        estimate=rules.autotag_estimate.output.estimate,
+    output:
         responses=f"{AUTOTAG_DIR}/responses.jsonl",
     log:
         f"{LOGS}/autotag/fetch.log",

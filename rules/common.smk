@@ -22,6 +22,7 @@ from images_as_data.finetune.grid import (
     task_setting_ids,
 )
 from images_as_data.labels.annotations import sheet_snapshots, snapshot_kind
+from images_as_data.labels.tasks import presplit_folders
 from images_as_data.replication.report import REPORT_FILES, report_modules
 
 TASKS = validate_tasks(config)
@@ -226,14 +227,34 @@ def split_csvs():
 
 
 def annotation_binary_columns():
-    """Annotation columns that binary tasks read (aggregated with any-annotator-yes)."""
-    return sorted(
-        {
-            spec["column"]
-            for spec in config["tasks"].values()
-            if spec["type"] == "binary"
-        }
-    )
+    """Yes/no annotation columns aggregated with any-annotator-yes, each with the config keys
+    that ask for it: binary tasks' columns and, with the autotagger on, the manual labels it
+    is compared with (the book's Rekognition sample is labelled in the sheet whatever the
+    fine-tuning tasks are, e.g. all presplit folders)."""
+    keys = {}
+    for name, spec in config["tasks"].items():
+        if spec["type"] == "binary":
+            keys.setdefault(spec["column"], []).append(f"tasks.{name}.column")
+    autotag = config["autotag"]
+    if not autotag["enabled"]:
+        return dict(sorted(keys.items()))
+    services = enabled_services(config)
+    if "rekognition" in services:
+        for comparison, api in (
+            ("label_comparison", "detect_labels"),
+            ("celebrity_comparison", "recognize_celebrities"),
+        ):
+            if api in autotag["apis"]:
+                column = autotag[comparison]["manual_column"]
+                keys.setdefault(column, []).append(
+                    f"autotag.{comparison}.manual_column"
+                )
+    for service in services:
+        if service != "rekognition":
+            column = autotag[service]["label_comparison"]["manual_column"]
+            key = f"autotag.{service}.label_comparison.manual_column"
+            keys.setdefault(column, []).append(key)
+    return dict(sorted(keys.items()))
 
 
 def task_label_inputs(wildcards):
@@ -261,6 +282,18 @@ def task_label_settings(wildcards):
     return {}
 
 
+def presplit_split_folders():
+    """Per presplit task, the folder each split is read from (Table 7.1 records it)."""
+    return {
+        task: {
+            split: folder
+            for folder, split in presplit_folders(spec.get("val_folder", "val")).items()
+        }
+        for task, spec in config["tasks"].items()
+        if spec["type"] == "presplit"
+    }
+
+
 def split_folder_outputs():
     """The authors' <task>/<split>/<class>/ symlink tree, when splits.materialise_folders is on."""
     if config["splits"]["materialise_folders"]:
@@ -268,8 +301,13 @@ def split_folder_outputs():
     return {}
 
 
+def emotion_figures():
+    """Figures 7.1 and 7.2 (evoked emotions), when the sheet has emotion columns."""
+    return ["figure_7_1", "figure_7_2"] if config["labels"]["emotions"] else []
+
+
 def label_targets():
-    figures = ["figure_4_2", "figure_4_3", "figure_7_1", "figure_7_2"]
+    figures = ["figure_4_2", "figure_4_3"] + emotion_figures()
     return (
         split_csvs()
         + expand(f"{RESULTS}/tables/table_7_1.{{ext}}", ext=["csv", "md"])
@@ -344,6 +382,11 @@ def finetune_weights_file():
     if FINETUNE["weights"] == "none":
         return []
     return [FINETUNE["weights"]]
+
+
+def weights_cache_folder(wildcards, output):
+    """The TORCH_HOME-style cache folder of the weights file: <cache>/hub/checkpoints/<file>."""
+    return str(Path(output[0]).parents[2])
 
 
 def finetune_train_options():
@@ -538,6 +581,7 @@ def autotag_targets():
     if not AUTOTAG["enabled"]:
         return []
     targets = [
+        f"{AUTOTAG_DIR}/estimate.csv",
         f"{AUTOTAG_DIR}/labels.csv",
         f"{AUTOTAG_DIR}/celebrities.csv",
         f"{AUTOTAG_DIR}/requests.csv",

@@ -24,7 +24,7 @@ if finetune_uses_imagenet():
         params:
             backbone=FINETUNE["backbone"],
             weights=FINETUNE["weights"],
-            cache=FINETUNE["weights_cache"],
+            cache=weights_cache_folder,
         script:
             "../scripts/fetch_weights.py"
 
@@ -46,6 +46,8 @@ rule finetune_store:
         runtime=30,
     params:
         size=FINETUNE["store_size"],
+        crop_source=FINETUNE["crop_source"],
+        max_aspect=FINETUNE["max_aspect"],
     script:
         "../scripts/finetune_store.py"
 

@@ -23,7 +23,8 @@ rule aggregate_annotations:
         mem_mb=2000,
         runtime=10,
     params:
-        binary_columns=annotation_binary_columns(),
+        binary_columns=list(annotation_binary_columns()),
+        column_keys=annotation_binary_columns(),
         emotions=config["labels"]["emotions"],
         score_range=config["labels"]["score_range"],
     script:
@@ -122,6 +123,8 @@ rule table_7_1:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        presplit_folders=presplit_split_folders(),
     script:
         "../scripts/table_7_1.py"
 

@@ -14,4 +14,5 @@ aggregate_annotation_files(
     binary_columns=snakemake.params.binary_columns,
     emotions=snakemake.params.emotions,
     score_range=snakemake.params.score_range,
+    column_keys=snakemake.params.column_keys,
 )

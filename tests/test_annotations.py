@@ -206,3 +206,15 @@ def test_each_snapshot_changes_only_when_what_its_consumer_reads_changes(tmp_pat
     after = snapshots(tmp_path, [edit[1] if row == edit[0] else row for row in GOOD_ROWS])
     assert {name for name in NAMES if before[name] != after[name]} == changed
     assert snapshots(tmp_path, list(reversed(GOOD_ROWS))) == {**before, "sheet": snapshots(tmp_path, list(reversed(GOOD_ROWS)))["sheet"]}
+
+
+def test_missing_column_names_the_config_key_that_asks_for_it(corpus):
+    """With every fine-tuning task presplit (the book config), the autotagger's manual labels
+    still come from the sheet; a sheet without them names the key to change."""
+    sheet = corpus / "annotations.csv"
+    sheet.write_text("image_id,annotator,fear,anger\na.jpg,ann1,0,0\n")
+    keys = {"legend": ["autotag.celebrity_comparison.manual_column"], "protest": ["autotag.label_comparison.manual_column"]}
+    with pytest.raises(AnnotationError, match=r"'protest' \(asked for by autotag.label_comparison.manual_column\)"):
+        aggregate_annotation_files(sheet, corpus / "inventory.csv", corpus / "clusters.csv", corpus / "manifest.csv",
+                                   corpus / "out" / "a.csv", corpus / "out" / "e.csv", list(keys), EMOTIONS, [0, 10],
+                                   column_keys=keys)  # fmt: skip

@@ -25,7 +25,7 @@ from images_as_data.autotag.figures import run_figure_6_3
 from images_as_data.autotag.recorded import main as import_recorded_cli
 from images_as_data.autotag.recorded import recorded_celebrities, recorded_detect_labels
 from images_as_data.autotag.settings import ClientSettings, fetch_settings
-from images_as_data.autotag.tidy import run_tidy, tidy_celebrities, tidy_labels
+from images_as_data.autotag.tidy import run_tidy, tidy_celebrities, tidy_labels, tidy_requests
 from images_as_data.common.runlog import setup_rule_logging
 
 from .test_autotag import default_config, tiny_sample
@@ -298,3 +298,11 @@ def test_recorded_responses_replay_without_aws(shared_fixtures, tmp_path):
     assert celebrities.loc[celebrities["name"] == "Paul Ryan", "urls"].iloc[0] == "www.imdb.com/name/nm3844055"
     assert all(record["request_time"].startswith("2019-05-13") for record in report.records)
     assert len(recorded_celebrities(folder / "awsrekognition_celeb_detect.csv")) == len(sample)
+    # The recordings kept recognised faces only: how many faces went unrecognised is unknown, not 0.
+    requests = tidy_requests(report.records)
+    faces = requests[requests["api"] == "recognize_celebrities"].set_index("image_id")
+    assert faces["n_unrecognized_faces"].isna().all()
+    assert faces["n_celebrities"].to_dict() == {"ex_1.jpg": 0, "ex_2.jpg": 1, "ex_3.jpg": 0, "ex_4.jpg": 2, "ex_5.jpg": 0}
+    written = tmp_path / "requests.csv"
+    requests.to_csv(written, index=False)
+    assert pd.read_csv(written).query("api == 'recognize_celebrities'")["n_unrecognized_faces"].isna().all()

@@ -126,3 +126,20 @@ def test_pretrained_clip_weights_are_fetched_by_a_localrule_before_tagging(tmp_p
     assert "localrule: True" in blocks["autotag_clip_weights"][1] and "localrule" not in blocks["autotag_clip"][1]
     local = (REPO / "rules" / "autotag.smk").read_text().split("localrules:")[1].split("\n\n")[0]
     assert "autotag_fetch," in local and "autotag_fetch_service," in local
+
+
+def test_the_estimate_survives_a_run_stopped_by_max_calls(tmp_path):
+    """Snakemake deletes a failed job's outputs; the estimate is its own rule's output, so it
+    stays (and is shown) when the fetch stops at autotag.max_calls."""
+    workdir = make_workdir(tmp_path)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["autotag"].update(max_calls=0, services=["rekognition"])
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(workdir)
+    assert run.returncode != 0
+    assert "autotag.max_calls is 0" in run.stderr
+    estimate = pd.read_csv(workdir / "results" / "autotag" / "estimate.csv")
+    assert estimate["calls_needed"].tolist() == [12, 12] and (estimate["max_calls"] == 0).all()
+    assert "calls_needed" in run.stdout + run.stderr  # printed, not only written
+    assert not (workdir / "results" / "autotag" / "responses.jsonl").exists()
+    assert not list((workdir / "cache").rglob("*.json"))

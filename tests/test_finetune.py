@@ -47,9 +47,13 @@ def without_timing(epochs: pd.DataFrame) -> pd.DataFrame:
     return epochs.drop(columns="seconds")
 
 
-def test_store_is_uint8_squares_with_labels_and_source_hash(binary_store):
+def test_store_keeps_whole_images_in_a_uint8_canvas_with_labels_and_source_hash(binary_store):
     assert binary_store.images.dtype == torch.uint8
-    assert tuple(binary_store.images.shape) == (84, 3, STORE, STORE)
+    # The shapes are 1.25:1 (write_shape_task): shorter side STORE, the whole width kept.
+    width = int(STORE * 1.25)
+    assert tuple(binary_store.images.shape) == (84, 3, STORE, width)
+    assert binary_store.crop_source == "full_image"
+    assert binary_store.sizes.tolist() == [[width, STORE]] * 84
     assert binary_store.classes == ["negative", "positive"]
     assert len(binary_store.source_hash) == 64
     assert int(binary_store.labels.sum()) == 42
@@ -122,7 +126,7 @@ def test_saved_best_weights_reload_and_reproduce_logged_accuracy(binary_store, t
     model.load_state_dict(state)
     val = binary_store.indices("val")
     with torch.no_grad():
-        predicted = model(eval_batch(binary_store.images[val], CROP)).argmax(dim=1)
+        predicted = model(eval_batch(binary_store.images[val], binary_store.geometry[val], CROP)).argmax(dim=1)
     reproduced = float((predicted == binary_store.labels[val]).float().mean())
     assert reproduced == pytest.approx(best["val_accuracy"])
     assert json.loads(outputs["summary"].read_text())["config_hash"] == summary["config_hash"]
@@ -251,12 +255,13 @@ def test_replace_head_rejects_models_without_a_known_output_layer():
 
 def test_augmentation_crops_each_image_differently_and_reproducibly(binary_store):
     images = binary_store.images[:1].repeat(6, 1, 1, 1)
-    first = augment_batch(images, CROP, torch.Generator().manual_seed(0))
-    again = augment_batch(images, CROP, torch.Generator().manual_seed(0))
+    geometry = binary_store.geometry[torch.zeros(6, dtype=torch.long)]
+    first = augment_batch(images, geometry, CROP, torch.Generator().manual_seed(0))
+    again = augment_batch(images, geometry, CROP, torch.Generator().manual_seed(0))
     assert first.shape == (6, 3, CROP, CROP)
     assert torch.equal(first, again)
     assert not torch.allclose(first[0], first[1])
-    centred = eval_batch(binary_store.images[:2], CROP)
+    centred = eval_batch(binary_store.images[:2], binary_store.geometry[:2], CROP)
     assert centred.shape == (2, 3, CROP, CROP)
     assert abs(float(centred.mean())) < 3
 
@@ -281,3 +286,25 @@ def test_single_image_batch_at_a_tiny_crop_stops_with_advice(binary_store):
     options = TrainOptions(crop_size=CROP, epochs=1, device="cpu")
     with pytest.raises(TrainingError, match="raise finetune.crop_size"):
         fine_tune(binary_store, Setting(0.01, 0.9, 1), options, seed=1, task="t")
+
+
+def test_epochs_record_the_loss_per_image_and_on_the_authors_scale(binary_store):
+    """The authors' script summed per-batch mean losses and divided by the number of images
+    (Figure 7.4's scale); with full batches that is the per-image mean over the batch size."""
+    result = fine_tune(binary_store, Setting(0.01, 0.9, 8), TrainOptions(crop_size=CROP, epochs=1, device="cpu"),
+                       seed=1, task="t")  # fmt: skip
+    row = result.epochs.iloc[0]
+    assert result.summary["n_train"] % 8 == 0
+    assert row["train_loss_authors"] == pytest.approx(row["train_loss"] / 8, rel=1e-5)
+    # Validation: the per-image losses, from the probabilities of the (one, so best) epoch, in
+    # batches of the run's size (20 images: 8, 8 and 4, the last one's mean counting whole).
+    predictions = result.predictions
+    true_class = np.where(predictions["label"] == "positive", predictions["prob_positive"], predictions["prob_negative"])
+    losses = torch.tensor(-np.log(true_class))
+    assert len(losses) == 20
+    assert row["val_loss"] == pytest.approx(float(losses.mean()), rel=1e-4)
+    expected = (losses[:8].mean() + losses[8:16].mean() + losses[16:].mean()) / 20
+    assert row["val_loss_authors"] == pytest.approx(float(expected), rel=1e-4)
+    losses = torch.tensor([1.0, 3.0, 2.0, 2.0, 6.0])
+    assert train_module.authors_scale_loss(losses, 2) == pytest.approx((2 + 2 + 6) / 5)
+    assert train_module.authors_scale_loss(losses, 1) == pytest.approx(float(losses.mean()))

@@ -71,11 +71,16 @@ def test_table_7_1_counts_match_splits(tmp_path):
         "leaders",
         {("obama", "train"): 4, ("obama", "val"): 1, ("abe", "train"): 4, ("abe", "val"): 1},
     )
+    # protest in the authors' layout: train/ and test/, test/ being the validation set.
     counts = write_table_7_1(
-        [tmp_path / "protest.csv", tmp_path / "leaders.csv"], tmp_path / "t.csv", tmp_path / "t.md"
-    )
-    table = pd.read_csv(tmp_path / "t.csv")
-    assert list(table.columns) == ["task", "class", "split", "n"]
+        [tmp_path / "protest.csv", tmp_path / "leaders.csv"], tmp_path / "t.csv", tmp_path / "t.md",
+        folders={"protest": {"train": "train", "val": "test"}},
+    )  # fmt: skip
+    table = pd.read_csv(tmp_path / "t.csv", keep_default_na=False)
+    assert list(table.columns) == ["task", "class", "split", "n", "folder", "note"]
+    val = table[(table["task"] == "protest") & (table["split"] == "val")]
+    assert set(val["folder"]) == {"test"} and val["note"].str.contains("test/ folder, used as the validation set").all()
+    assert set(table.loc[table["task"] == "leaders", "note"]) == {""}
     assert table["task"].drop_duplicates().tolist() == ["protest", "leaders"]
     for task, splits in (("protest", protest), ("leaders", leaders)):
         rows = table[(table["task"] == task) & (table["split"] != "total")]
@@ -87,6 +92,7 @@ def test_table_7_1_counts_match_splits(tmp_path):
     markdown = (tmp_path / "t.md").read_text()
     assert "99 (79/20)" in markdown and "100 (80/20)" in markdown
     assert "obama" in markdown
+    assert "protest, val: the given test/ folder, used as the validation set" in markdown
 
 
 def assert_figure_files(stem):

@@ -160,3 +160,21 @@ def test_presplit_task_without_val_stops(tmp_path):
     save_image(tmp_path / "leaders" / "validation" / "obama" / "2.png", 2)
     with pytest.raises(LabelError, match="validation"):
         build_task_labels("leaders", {"type": "presplit", "path": str(tmp_path / "leaders")}, {})
+
+
+def test_presplit_task_in_the_authors_train_test_layout(tmp_path):
+    """The authors' data have train/ and test/, and their scripts validate on test/."""
+    root = tmp_path / "protest"
+    for name, seed in [("train/positive/1.png", 1), ("train/negative/1.png", 2), ("test/positive/2.png", 3),
+                       ("test/negative/2.png", 4)]:  # fmt: skip
+        save_image(root / name, seed)
+    with pytest.raises(LabelError, match=r"set tasks.protest.val_folder: test"):
+        build_task_labels("protest", {"type": "presplit", "path": str(root)}, {})
+    labels = build_task_labels("protest", {"type": "presplit", "path": str(root), "val_folder": "test"}, {})
+    assert labels.set_index("image_id")["given_split"].to_dict() == {
+        "protest:test/negative/2.png": "val", "protest:test/positive/2.png": "val",
+        "protest:train/negative/1.png": "train", "protest:train/positive/1.png": "train",
+    }  # fmt: skip
+    save_image(root / "val" / "positive" / "3.png", 5)
+    with pytest.raises(LabelError, match=r"folder one of \['train', 'test'\].*tasks.protest.val_folder"):
+        build_task_labels("protest", {"type": "presplit", "path": str(root), "val_folder": "test"}, {})

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 import torch
+from PIL import Image
 
 from images_as_data.finetune.data import build_store
 from images_as_data.finetune.model import build_model
@@ -101,3 +102,30 @@ def test_predictions_record_the_chosen_model_and_config(trained_run, tmp_path):
     assert (out["config_hash"] == summary["config_hash"]).all()
     assert (out["task"] == "shapes").all()
     assert (out["predicted"] == "positive").mean() >= 0.75
+
+
+@pytest.mark.parametrize("crop_source", ["full_image", "centre_square"])
+def test_labelling_a_runs_validation_images_gives_the_probabilities_it_recorded(tmp_path, crop_source):
+    """New images are decoded as the run's store was (whole image or centre square), so the
+    run's own validation images get the probabilities of its validation pass."""
+    torch.set_num_threads(1)
+    table = write_shape_task(tmp_path / "images", ["negative", "positive"], {"train": 8, "val": 4}, size=STORE)
+    # A tall image and one past max_aspect: stored transposed, and scaled down.
+    table.loc[0, "split"] = table.loc[1, "split"] = "val"
+    for row, shape in ((0, (STORE, 2 * STORE)), (1, (5 * STORE, STORE))):
+        Image.open(table.loc[row, "path"]).resize(shape).save(table.loc[row, "path"])
+    table.to_csv(tmp_path / "split.csv", index=False)
+    build_store(tmp_path / "split.csv", STORE, crop_source=crop_source).save(tmp_path / "store.pt")
+    run = tmp_path / "run"
+    outputs = {key: run / f"{key}.{ext}" for key, ext in
+               [("epochs", "csv"), ("model", "pt"), ("predictions", "csv"), ("summary", "json")]}  # fmt: skip
+    train_and_save(tmp_path / "store.pt", outputs, "shapes", "lr0.01_m0.9_b4", 1,
+                   {"crop_size": CROP, "epochs": 1, "device": "cpu"})  # fmt: skip
+    summary = json.loads(outputs["summary"].read_text())
+    assert summary["crop_source"] == crop_source
+    recorded = pd.read_csv(outputs["predictions"]).set_index("image_id")
+    model = build_model("resnet18", 2).eval()
+    model.load_state_dict(torch.load(outputs["model"], weights_only=True))
+    labelled = label_images(model, recorded.reset_index()[["image_id", "path"]], summary["classes"], STORE, CROP,
+                            batch=3, crop_source=crop_source).set_index("image_id")  # fmt: skip
+    pd.testing.assert_series_equal(labelled["prob_positive"], recorded["prob_positive"], atol=1e-5)

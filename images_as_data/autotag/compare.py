@@ -267,7 +267,8 @@ def compare_with_finetuned(comparison: Comparison, output: AutotagOutput, predic
     common = output.restricted_to(predictions["image_id"] if predictions is not None else pd.Series(dtype=str))
     if common.sample.empty:
         why = (f"no fine-tuned predictions for task {comparison.task}" if predictions is None
-               else "the fine-tuned model trained on every autotag sample image it predicted")
+               else "no autotag sample image is among the fine-tuned model's held-out images (its task images "
+                    "are other files, e.g. presplit folders, or it trained on them)")
         return pd.DataFrame([_autotag_row(comparison, output, "whole autotag sample"),
                              {**base, "n_images": 0, "simulated": False, "note": why}])
     manual = manual_labels(common.sample, comparison.manual_column).to_numpy()

@@ -258,6 +258,19 @@ def _call_missing(missing: list[Job], backend: Backend, cache: ResponseCache, se
     return fetched
 
 
+def cached_records(jobs: list[Job], settings: FetchSettings, cache: ResponseCache) -> tuple[dict[Job, dict], list[Job]]:
+    """The usable cached record of each job, and the jobs that still need a call."""
+    records: dict[Job, dict] = {}
+    missing = []
+    for job in jobs:
+        record = cache.load(job.api, job.sha256)
+        if record is None or not _is_current(record, settings, cache):
+            missing.append(job)
+        else:
+            records[job] = record
+    return records, missing
+
+
 def fetch_responses(
     sample: pd.DataFrame,
     settings: FetchSettings,
@@ -271,14 +284,7 @@ def fetch_responses(
     if the replay backend lacks responses or the calls needed exceed `settings.max_calls`.
     """
     jobs = plan_jobs(sample, settings.apis)
-    records: dict[Job, dict] = {}
-    missing = []
-    for job in jobs:
-        record = cache.load(job.api, job.sha256)
-        if record is None or not _is_current(record, settings, cache):
-            missing.append(job)
-        else:
-            records[job] = record
+    records, missing = cached_records(jobs, settings, cache)
     estimate = estimate_calls(jobs, missing, settings)
     if estimate_path is not None:
         write_csv(estimate, estimate_path)
@@ -319,10 +325,32 @@ def read_sample(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"image_id": str, "cluster_id": str, "path": str, "sha256": str})
 
 
+def run_estimate(sample_csv: str | Path, config: dict[str, Any], estimate_csv: str | Path) -> pd.DataFrame:
+    """The estimate rule: calls and cost the fetch will need, from the cache, before any call.
+
+    A rule of its own, so that the estimate stays in place when the fetch stops at
+    autotag.max_calls (Snakemake deletes a failed job's outputs).
+    """
+    settings = fetch_settings(config)
+    jobs = plan_jobs(read_sample(sample_csv), settings.apis)
+    _, missing = cached_records(jobs, settings, ResponseCache(settings.cache_root))
+    estimate = estimate_calls(jobs, missing, settings)
+    write_csv(estimate, estimate_csv)
+    log.info(describe_estimate(estimate))
+    needed = int(estimate["calls_needed"].sum())
+    if needed > settings.max_calls:
+        log.warning(
+            "the fetch step will stop before calling: %d calls needed, autotag.max_calls is %d; "
+            "raise autotag.max_calls (or lower autotag.n_most_shared) to go on", needed, settings.max_calls,
+        )
+    print(estimate.to_string(index=False))
+    return estimate
+
+
 def run_fetch(
     sample_csv: str | Path,
     config: dict[str, Any],
-    estimate_csv: str | Path,
+    estimate_csv: str | Path | None,
     records_jsonl: str | Path,
     backend: Backend | None = None,
     service: str = "rekognition",

@@ -95,6 +95,13 @@ def tidy_celebrities(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CELEBRITY_COLUMNS)
 
 
+def _unrecognized_faces(response: dict[str, Any]) -> int | None:
+    """Unrecognised faces in a RecognizeCelebrities response; None (unknown) when the response
+    lacks the list, as those rebuilt from the authors' recordings do (they kept recognised faces only)."""
+    faces = response.get("UnrecognizedFaces")
+    return None if faces is None else len(faces)
+
+
 def tidy_requests(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """One row per image and API: provenance of each response and what was sent."""
     rows = []
@@ -116,7 +123,7 @@ def tidy_requests(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
             "sent_bytes": sent.get("bytes"),
             "n_labels": len(response_labels(record["api"], response)) if is_labels else None,
             "n_celebrities": None if is_labels else len(response.get("CelebrityFaces", [])),
-            "n_unrecognized_faces": None if is_labels else len(response.get("UnrecognizedFaces", [])),
+            "n_unrecognized_faces": _unrecognized_faces(response) if not is_labels else None,
             "service": API_SERVICE[record["api"]],
             "endpoint": record.get("endpoint"),
         })

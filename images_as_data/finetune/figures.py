@@ -14,7 +14,7 @@ from images_as_data.common.plotting import plt
 
 from .metrics import is_binary
 
-CURVE_LABELS = {"loss": "cross-entropy loss (log scale)", "accuracy": "accuracy"}
+CURVE_LABELS = {"loss": "cross-entropy loss per image (log scale)", "accuracy": "accuracy"}
 
 
 def learning_curves(epochs: pd.DataFrame, metric: str, title: str) -> Figure:

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from ..common.atomic import atomic_path, write_csv, write_text
-from .data import TensorStore, build_store
+from .data import DEFAULT_MAX_ASPECT, FULL_IMAGE, TensorStore, build_store
 from .grid import Setting
 from .model import fetch_imagenet_weights
 from .predict import list_new_images, predict_with_run
@@ -27,10 +27,24 @@ log = logging.getLogger(__name__)
 PathLike = str | os.PathLike
 
 
-def build_store_file(split_csv: PathLike, store_path: PathLike, size: int, threads: int = 1) -> None:
+def build_store_file(
+    split_csv: PathLike,
+    store_path: PathLike,
+    size: int,
+    threads: int = 1,
+    crop_source: str = FULL_IMAGE,
+    max_aspect: float = DEFAULT_MAX_ASPECT,
+) -> None:
     """Decode a task's images once into its tensor store."""
-    store = build_store(split_csv, size, threads)
-    log.info("store of %d images (%s) at %d px from %s", len(store.image_ids), store.classes, size, split_csv)
+    store = build_store(split_csv, size, threads, crop_source, max_aspect)
+    scaled = int((store.scales < 1).sum())
+    log.info(
+        "%s store of %d images (%s) at %d px, canvas %s, %.1f MB, from %s",
+        crop_source, len(store.image_ids), store.classes, size, "x".join(map(str, store.images.shape[-2:])),
+        store.images.numel() / 1e6, split_csv,
+    )  # fmt: skip
+    if scaled:
+        log.info("%d image(s) longer than finetune.max_aspect (%g) x %d px were scaled down to fit", scaled, max_aspect, size)
     store.save(store_path)
 
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ..common.listing import list_tree
-from .data import decode_images, eval_batch
+from .data import CENTRE_SQUARE, DEFAULT_MAX_ASPECT, FULL_IMAGE, Decoded, assemble, decode_images, eval_batch
 from .model import build_model
 from .train import resolve_device
 
@@ -72,17 +72,24 @@ def label_images(
     crop_size: int,
     batch: int = 64,
     threads: int = 1,
+    crop_source: str = FULL_IMAGE,
+    max_aspect: float = DEFAULT_MAX_ASPECT,
 ) -> pd.DataFrame:
-    """Predicted class and per-class probabilities per image; unreadable files get status and reason."""
+    """Predicted class and per-class probabilities per image; unreadable files get status and reason.
+
+    Images are decoded as the run's store decoded them (`crop_source`, `max_aspect`), so a
+    training image gets the same probabilities here as in the run's validation pass.
+    """
     device = next(model.parameters()).device
     rows: list[dict] = []
     for start in range(0, len(images), batch):
         chunk = images.iloc[start : start + batch]
-        decoded = decode_images(chunk["path"].tolist(), store_size, threads)
-        readable = [tensor for tensor in decoded if isinstance(tensor, torch.Tensor)]
+        decoded = decode_images(chunk["path"].tolist(), store_size, threads, crop_source, max_aspect)
+        readable = [item for item in decoded if isinstance(item, Decoded)]
         probabilities = iter(())
         if readable:
-            logits = model(eval_batch(torch.stack(readable).to(device), crop_size))
+            canvas, geometry = assemble(readable, store_size)
+            logits = model(eval_batch(canvas.to(device), geometry, crop_size))
             probabilities = iter(torch.softmax(logits.float(), dim=1).cpu().tolist())
         for (image_id, path), result in zip(chunk[["image_id", "path"]].itertuples(index=False), decoded):
             row: dict = {"image_id": image_id, "path": path}
@@ -104,7 +111,11 @@ def predict_with_run(
     run = Path(run_dir)
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     model = load_trained_model(run / "model.pt", summary, resolve_device(device))
-    table = label_images(model, images, summary["classes"], summary["store_size"], summary["crop_size"], batch, threads)
+    # Runs from before the full-image store have no crop_source: theirs was the centre square.
+    table = label_images(
+        model, images, summary["classes"], summary["store_size"], summary["crop_size"], batch, threads,
+        crop_source=summary.get("crop_source", CENTRE_SQUARE), max_aspect=summary.get("max_aspect", DEFAULT_MAX_ASPECT),
+    )  # fmt: skip
     table.insert(2, "task", summary["task"])
     table["model"] = (run / "model.pt").as_posix()
     table["setting"] = summary["setting"]

@@ -62,9 +62,9 @@ class RunResult:
     summary: dict
 
 
-def config_hash(options: TrainOptions, setting: Setting, seed: int, store_size: int) -> str:
-    """Short hash of everything that defines a run's result."""
-    described = {**asdict(options), **asdict(setting), "seed": seed, "store_size": store_size}
+def config_hash(options: TrainOptions, setting: Setting, seed: int, store: dict) -> str:
+    """Short hash of everything that defines a run's result (`store`: TensorStore.description())."""
+    described = {**asdict(options), **asdict(setting), "seed": seed, **store}
     described.pop("eval_batch")  # affects speed only
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -84,6 +84,13 @@ def make_reproducible(seed: int, deterministic: bool) -> None:
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(deterministic)
     torch.backends.cudnn.benchmark = not deterministic
+
+
+def authors_scale_loss(losses: torch.Tensor, batch: int) -> float:
+    """The authors' loss scale: per-image losses in consecutive batches of `batch`, the batch
+    means summed and divided by the number of images (their script's `running_loss / N`,
+    about the per-image mean divided by the batch size; the scale of the book's Figure 7.4)."""
+    return float(sum(chunk.mean() for chunk in losses.split(batch))) / len(losses)
 
 
 def is_better(accuracy: float, loss: float, best_accuracy: float, best_loss: float) -> bool:
@@ -160,11 +167,14 @@ class Trainer:
         self.model.train()
         order = indices[torch.randperm(len(indices), generator=self.generator)]
         total_loss = torch.zeros((), device=self.device)
+        batch_means = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         steps = 0
         for start in range(0, len(order), self.setting.batch):
             batch = order[start : start + self.setting.batch].to(self.device)
-            inputs = augment_batch(self.images[batch], self.options.crop_size, self.generator)
+            inputs = augment_batch(
+                self.images[batch], self.store.geometry[batch.cpu()], self.options.crop_size, self.generator
+            )
             targets = self.labels[batch]
             logits = self.forward(inputs)
             loss = self.loss_fn(logits, targets)
@@ -173,28 +183,39 @@ class Trainer:
             self.optimizer.step()
             steps += 1
             total_loss += loss.detach() * len(batch)
+            batch_means += loss.detach()
             correct += (logits.argmax(dim=1) == targets).sum()
-        mean_loss = float(total_loss) / len(order)
-        return {"train_loss": mean_loss, "train_accuracy": float(correct) / len(order), "steps": steps}
+        return {
+            "train_loss": float(total_loss) / len(order),
+            "train_loss_authors": float(batch_means) / len(order),
+            "train_accuracy": float(correct) / len(order),
+            "steps": steps,
+        }
 
     @torch.no_grad()
-    def score(self, indices: torch.Tensor) -> tuple[float, torch.Tensor]:
-        """Mean loss and class probabilities of the given images (evaluation transform)."""
+    def score(self, indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-image losses and class probabilities of the given images (evaluation transform)."""
         self.model.eval()
-        probabilities, total_loss = [], 0.0
+        probabilities, losses = [], []
         for start in range(0, len(indices), self.options.eval_batch):
-            batch = indices[start : start + self.options.eval_batch].to(self.device)
-            logits = self.forward(eval_batch(self.images[batch], self.options.crop_size))
-            total_loss += float(self.loss_fn(logits, self.labels[batch])) * len(batch)
+            chunk = indices[start : start + self.options.eval_batch]
+            batch = chunk.to(self.device)
+            logits = self.forward(eval_batch(self.images[batch], self.store.geometry[chunk], self.options.crop_size))
+            losses.append(nn.functional.cross_entropy(logits, self.labels[batch], reduction="none").cpu())
             probabilities.append(torch.softmax(logits, dim=1).cpu())
-        return total_loss / len(indices), torch.cat(probabilities)
+        return torch.cat(losses), torch.cat(probabilities)
 
     def evaluate(self, indices: torch.Tensor, prefix: str) -> dict[str, float]:
-        loss, probabilities = self.score(indices)
+        """Mean loss per image, the loss on the authors' scale (batches of the run's size) and metrics."""
+        losses, probabilities = self.score(indices)
         metrics = classification_metrics(
             self.store.labels[indices].numpy(), probabilities.argmax(dim=1).numpy(), self.store.classes
         )
-        return {f"{prefix}_loss": loss, **{f"{prefix}_{key}": value for key, value in metrics.items()}}
+        return {
+            f"{prefix}_loss": float(losses.mean()),
+            f"{prefix}_loss_authors": authors_scale_loss(losses, self.setting.batch),
+            **{f"{prefix}_{key}": value for key, value in metrics.items()},
+        }
 
     def predictions(self, indices: torch.Tensor) -> pd.DataFrame:
         """Per-image predictions of the current weights."""
@@ -298,7 +319,7 @@ def fine_tune(
         "backbone": options.backbone,
         "weights": options.weights,
         "classes": store.classes,
-        "store_size": store.size,
+        **store.description(),
         "crop_size": options.crop_size,
         "epochs": options.epochs,
         "best_epoch": best["epoch"],
@@ -307,7 +328,7 @@ def fine_tune(
         "n_val": len(val),
         "n_test": len(test),
         "device": str(trainer.device),
-        "config_hash": config_hash(options, setting, seed, store.size),
+        "config_hash": config_hash(options, setting, seed, store.description()),
         "split_hash": store.source_hash,
         "torch": torch.__version__,
     }

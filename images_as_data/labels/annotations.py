@@ -48,13 +48,22 @@ def _read_sheet(path: Path) -> pd.DataFrame:
         raise AnnotationError(str(exc)) from exc
 
 
-def _missing_columns(frame: pd.DataFrame, path: Path, binary_columns: Sequence[str], emotions: Sequence[str]) -> None:
+def _missing_columns(
+    frame: pd.DataFrame,
+    path: Path,
+    binary_columns: Sequence[str],
+    emotions: Sequence[str],
+    column_keys: Mapping[str, Sequence[str]] | None = None,
+) -> None:
     missing = [c for c in (*ID_COLUMNS, *binary_columns, *emotions) if c not in frame.columns]
     if missing:
+        keys = {**{c: ["labels.emotions"] for c in emotions}, **(column_keys or {})}
+        asked = [f"'{c}' (asked for by {', '.join(keys[c])})" for c in missing if c in keys]
         raise AnnotationError(
-            f"{path}: row 1 (header) lacks the required column(s) {missing}; add them "
-            f"(binary columns come from tasks.<name>.column, emotion columns from labels.emotions). "
-            f"Header found: {list(frame.columns)}"
+            f"{path}: row 1 (header) lacks the required column(s) {missing}; add them to the sheet "
+            f"or change the config key that asks for them"
+            + (f": {'; '.join(asked)}" if asked else " (binary columns come from tasks.<name>.column, emotion columns from labels.emotions)")
+            + f". Header found: {list(frame.columns)}"
         )
 
 
@@ -111,14 +120,17 @@ def read_annotations(
     emotions: Sequence[str],
     score_range: Sequence[float],
     known_ids: Iterable[str],
+    column_keys: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Read and check the annotation sheet; return it with 0/1 binary and float emotion columns.
 
-    Raises AnnotationError listing every bad row (file, row number, what to fix).
+    ``column_keys`` names, per binary column, the config keys that ask for it (for the
+    message when the sheet lacks it). Raises AnnotationError listing every bad row (file,
+    row number, what to fix).
     """
     path = Path(path)
     frame = _read_sheet(path)
-    _missing_columns(frame, path, binary_columns, emotions)
+    _missing_columns(frame, path, binary_columns, emotions, column_keys)
     known = set(known_ids)
     problems = list(_id_problems(frame, known))
     for column in binary_columns:
@@ -215,6 +227,7 @@ def aggregate_annotation_files(
     binary_columns: Sequence[str],
     emotions: Sequence[str],
     score_range: Sequence[float],
+    column_keys: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Validate the sheet, pool it onto cluster roots and write aggregated.csv and excluded.csv.
 
@@ -222,7 +235,9 @@ def aggregate_annotation_files(
     columns (and no ``excluded_out``) this makes what one consumer of the sheet reads.
     """
     inventory, clusters, manifest = (read_table(p) for p in (inventory_path, clusters_path, manifest_path))
-    annotations = read_annotations(annotations_path, binary_columns, emotions, score_range, inventory["image_id"])
+    annotations = read_annotations(
+        annotations_path, binary_columns, emotions, score_range, inventory["image_id"], column_keys
+    )
     usable, excluded = attach_clusters(annotations, inventory, clusters, manifest)
     aggregated = aggregate_by_cluster(usable, binary_columns, emotions)
     log.info(

@@ -16,19 +16,36 @@ from images_as_data.labels.splits import SPLIT_ORDER
 from images_as_data.labels.tasks import NEGATIVE, POSITIVE, emotion_label
 
 TOTAL = "total"
-TABLE_COLUMNS = ["task", "class", "split", "n"]
+TABLE_COLUMNS = ["task", "class", "split", "n", "folder", "note"]
 
 
-def split_counts(splits_by_task: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Tidy counts (task, class, split, n) per split plus a ``total`` row per class; tasks keep their order."""
+def folder_note(task: str, split: str, folder: str) -> str:
+    """Why a presplit task's split came from a folder of another name (the authors' test/ is their validation set)."""
+    if not folder or folder == split:
+        return ""
+    if split == "val" and folder == "test":
+        return f"the given test/ folder, used as the validation set as in the authors' scripts (tasks.{task}.val_folder)"
+    return f"the given {folder}/ folder, used as the {split} set (tasks.{task}.val_folder)"
+
+
+def split_counts(
+    splits_by_task: Mapping[str, pd.DataFrame], folders: Mapping[str, Mapping[str, str]] | None = None
+) -> pd.DataFrame:
+    """Tidy counts (task, class, split, n) per split plus a ``total`` row per class; tasks keep their order.
+
+    ``folders`` gives, for presplit tasks, the folder each split was read from (split ->
+    folder); rows record it, and a note where the folder's name is not the split's.
+    """
     rows = []
     for task, splits in splits_by_task.items():
+        given = (folders or {}).get(task, {})
         counts = splits.groupby(["label", "split"]).size()
         for label in class_order(splits["label"].unique()):
             per_split = counts[label]
             for split in [name for name in SPLIT_ORDER if name in per_split.index]:
-                rows.append((task, label, split, int(per_split[split])))
-            rows.append((task, label, TOTAL, int(per_split.sum())))
+                folder = given.get(split, "")
+                rows.append((task, label, split, int(per_split[split]), folder, folder_note(task, split, folder)))
+            rows.append((task, label, TOTAL, int(per_split.sum()), "", ""))
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
@@ -70,14 +87,20 @@ def table_7_1_markdown(counts: pd.DataFrame) -> str:
         parts += ["## Binary tasks", "", pd.DataFrame(binary_rows).to_markdown(index=False), ""]
     if multiclass_rows:
         parts += ["## Multiclass tasks", "", pd.DataFrame(multiclass_rows).to_markdown(index=False), ""]
+    notes = counts[counts["note"].fillna("") != ""].drop_duplicates(["task", "split"])
+    if len(notes):
+        parts += ["Notes:", ""] + [f"- {row.task}, {row.split}: {row.note}" for row in notes.itertuples()] + [""]
     return "\n".join(parts)
 
 
 def write_table_7_1(
-    split_paths: Sequence[str | os.PathLike], csv_out: str | os.PathLike, md_out: str | os.PathLike
+    split_paths: Sequence[str | os.PathLike],
+    csv_out: str | os.PathLike,
+    md_out: str | os.PathLike,
+    folders: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Count the split CSVs (task name = file stem) and write Table 7.1 as CSV and Markdown."""
-    counts = split_counts({Path(path).stem: read_table(path) for path in split_paths})
+    counts = split_counts({Path(path).stem: read_table(path) for path in split_paths}, folders)
     write_csv(counts, csv_out)
     write_text(table_7_1_markdown(counts), md_out)
     return counts

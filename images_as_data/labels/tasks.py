@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 POSITIVE = "positive"
 NEGATIVE = "negative"
 LABEL_COLUMNS = ["image_id", "path", "label", "source", "cluster_id"]
-SPLIT_NAMES = ("train", "val", "test")
 # Means of integer scores (e.g. 10/3 - 1/3) are not exact in binary floating point;
 # comparisons against the thresholds allow this much rounding error.
 SCORE_TOLERANCE = 1e-9
@@ -210,26 +209,50 @@ def folder_labels(task: str, root: str | os.PathLike) -> pd.DataFrame:
     return _folder_frame(_task_ids(task, images), paths, [image.parts[0] for image in images], "folder", {})
 
 
-def presplit_labels(task: str, root: str | os.PathLike) -> pd.DataFrame:
-    """Labels of a ``presplit`` task: ``<root>/<split>/<class>/...`` with the split recorded."""
+def presplit_folders(val_folder: str = "val") -> dict[str, str]:
+    """Folder name -> split of a presplit task: train/, the validation folder (`val_folder`,
+    `val` by default; the authors' data name it `test`) and, unless that is it, test/."""
+    folders = {"train": "train", val_folder: "val"}
+    if val_folder != "test":
+        folders["test"] = "test"
+    return folders
+
+
+def presplit_labels(task: str, root: str | os.PathLike, val_folder: str = "val") -> pd.DataFrame:
+    """Labels of a ``presplit`` task: ``<root>/<folder>/<class>/...`` with the split recorded.
+
+    The folder ``val_folder`` is the validation set; the authors' companion data have
+    ``train/`` and ``test/`` and their scripts use ``test/`` for validation (val_folder: test).
+    """
     root = Path(root)
+    folders = presplit_folders(val_folder)
     images = list_images(root)
+    key = f"tasks.{task}.val_folder"
     for image in images:
-        if len(image.parts) < 3 or image.parts[0] not in SPLIT_NAMES:
+        if len(image.parts) < 3 or image.parts[0] not in folders:
             raise LabelError(
-                f"task {task}: {root / image} is not at <split>/<class>/<file> with split one of {list(SPLIT_NAMES)}; "
-                "move it or use task type 'folders'"
+                f"task {task}: {root / image} is not at <folder>/<class>/<file> with folder one of {list(folders)} "
+                f"({key} is '{val_folder}'); move it, set {key} to the name of your validation folder, "
+                "or use task type 'folders'"
             )
     present = {image.parts[0] for image in images}
-    for required in ("train", "val"):
+    for required in ("train", val_folder):
         if required not in present:
-            raise LabelError(f"task {task}: {root}/{required}/ holds no images; a presplit task needs train and val")
+            hint = ""
+            if required == val_folder and "test" in present and val_folder != "test":
+                hint = f"; if {root}/test/ is the validation set (the authors' layout), set {key}: test"
+            raise LabelError(
+                f"task {task}: {root}/{required}/ holds no images; a presplit task needs train/ and its "
+                f"validation folder {val_folder}/ ({key}){hint}"
+            )
     paths = [root / image for image in images]
     frame = _folder_frame(_task_ids(task, images), paths, [image.parts[1] for image in images], "folder", {})
-    frame["given_split"] = [image.parts[0] for image in images]
+    frame["given_split"] = [folders[image.parts[0]] for image in images]
     classes_by_split = frame.groupby("given_split")["label"].apply(set)
     if classes_by_split.map(frozenset).nunique() > 1:
         log.warning("task %s: the splits hold different classes: %s", task, classes_by_split.to_dict())
+    if val_folder != "val":
+        log.info("task %s: the folder %s/ is the validation set (%s)", task, val_folder, key)
     return frame
 
 
@@ -268,7 +291,7 @@ def build_task_labels(
     elif kind == "folders":
         frame = folder_labels(task, spec["path"])
     elif kind == "presplit":
-        frame = presplit_labels(task, spec["path"])
+        frame = presplit_labels(task, spec["path"], spec.get("val_folder", "val"))
     else:
         raise LabelError(f"tasks.{task}.type '{kind}' is not one of binary, emotion, folders, presplit")
     counts = frame["label"].value_counts().sort_index().to_dict()

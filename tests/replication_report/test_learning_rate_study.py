@@ -47,3 +47,16 @@ def test_run_summaries_without_extremes_leave_the_study_missing(tmp_path: Path, 
     report = run_report(tmp_path, book_results, demo=False)
     row = report.loc["hyperparameter_study.lr0.01_momentum0.7.max_val_accuracy"]
     assert row["verdict"] == MISSING and "min_val_loss" in row["note"]
+
+
+def test_losses_are_compared_on_the_authors_scale_when_the_curves_record_it():
+    """Figure 7.4's losses are sums of per-batch means / images; epochs.csv records that scale
+    beside the per-image mean, and the study compares the former."""
+    curves = pd.concat(epoch_curves(grid_runs_frame()), ignore_index=True)
+    # Per-image means 4x the authors' scale, as at batch 4.
+    curves = curves.assign(val_loss_authors=curves["val_loss"], val_loss=4 * curves["val_loss"])
+    found = learning_rate_study.values(run_tables({learning_rate_study.STUDY_EPOCHS: curves}))
+    loss = found["hyperparameter_study.lr0.01_momentum0.9.min_val_loss"]
+    assert loss.value == 0.17 and "authors' scale" in loss.note
+    accuracy = found["hyperparameter_study.lr0.01_momentum0.9.max_val_accuracy"]
+    assert "authors' scale" not in accuracy.note

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from images_as_data.replication.report import DIFFERS, MATCHES, SIMULATED
+from images_as_data.replication.report import DEMO_DATA, DIFFERS, MATCHES, SIMULATED
 from images_as_data.replication.report.sections import table_6
 
 from .book_shaped import confusion_frame, run_report, run_tables
@@ -57,3 +57,14 @@ def test_a_table_without_counts_leaves_the_section_missing():
     found = table_6.TABLE_6_1.values(run_tables({table_6.TABLE_6_1_CSV: pd.DataFrame({"label": ["Crowd"]})}))
     assert set(found) == {f"table_6_1.{key}" for key in (*table_6.CELLS, *table_6.PERCENTAGES)}
     assert all(value.value is None and "neither tp/fp/fn/tn" in value.note for value in found.values())
+
+
+def test_demo_rekognition_rows_say_simulated(tmp_path: Path, book_results: dict, reference: dict):
+    """On the demo corpus the Rekognition rows come from simulated responses, and the report says so."""
+    confusion_frame(reference["table_6_1"], simulated=True).to_csv(book_results["table_6_1"], index=False)
+    report = run_report(tmp_path, book_results, demo=True)
+    assert report.loc["table_6_1.accuracy", "verdict"] == SIMULATED
+    assert report.loc["corpus.rekognition_crowd", "verdict"] == SIMULATED
+    assert "simulated" in SIMULATED
+    assert report.loc["table_6_2.recall", "verdict"] == DEMO_DATA
+    assert SIMULATED in (tmp_path / "results" / "report" / "replication_report.md").read_text()

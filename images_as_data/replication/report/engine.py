@@ -142,10 +142,10 @@ def verdict(measure: Measure, run: RunValue | None, demo: bool) -> str:
     """missing, not comparable (demo data / simulated responses), matches, within spread or differs."""
     if run is None or run.value is None:
         return MISSING
+    if run.not_comparable:  # e.g. simulated responses: say so, also on demo data
+        return run.not_comparable
     if demo and measure.corpus_dependent:
         return DEMO_DATA
-    if run.not_comparable:
-        return run.not_comparable
     if matches_at_precision(run.value, measure.book, measure.decimals):
         return MATCHES
     if run.sd and abs(run.value - measure.book) <= SPREAD_FACTOR * run.sd + 1e-12:

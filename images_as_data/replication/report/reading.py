@@ -34,7 +34,9 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "f1_sd": ["f1_sd", "val_f1_sd", "sd_val_f1", "val_f1_std"],
     "min_val_loss": ["min_val_loss", "val_loss_min", "lowest_val_loss"],
     "max_val_accuracy": ["max_val_accuracy", "val_accuracy_max", "highest_val_accuracy"],
-    "val_loss": ["val_loss"],
+    # Figure 7.4's losses are on the authors' scale (sum of per-batch mean losses / images):
+    # compare on it where the run recorded it; epochs.csv keeps the per-image mean in val_loss.
+    "val_loss": ["val_loss_authors", "val_loss"],
     "val_accuracy": ["val_accuracy"],
     "simulated": ["simulated"],
     "service": ["service"],

@@ -123,6 +123,8 @@ def emotion_evoked_values(frame: pd.DataFrame | None, emotions: tuple[str, ...])
     if frame is None:
         return {}
     keys = [f"corpus.emotion_evoked_percent.{s}" for s in EVOKED]
+    if not emotions:
+        return missing_for(keys, "labels.emotions is empty: the annotation sheet has no emotion scores")
     columns = {}
     for emotion in emotions:
         by_lower = {str(c).lower(): c for c in frame.columns}

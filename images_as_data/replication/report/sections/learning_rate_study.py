@@ -4,7 +4,9 @@ accuracy of the worst settings (lr 0.01 with momentum 0.9 and 0.7).
 
 Book values: `hyperparameter_study` of config/book_reference.yaml. This run's values come from
 the study runs' per-epoch curves (min val_loss, max val_accuracy per run); without them, from
-run summaries that carry such min/max columns.
+run summaries that carry such min/max columns. The book's losses are on the authors' scale
+(their script summed per-batch mean losses and divided by the number of images); the curves'
+`val_loss_authors` holds that scale and is compared where present, else `val_loss`.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def runs_from_epoch_curves(epochs: pd.DataFrame) -> pd.DataFrame | str:
     columns = require_columns(epochs, ["task", "lr", "momentum", "batch", "seed", "val_loss", "val_accuracy"], STUDY_EPOCHS)
     if isinstance(columns, str):
         return columns
-    curves = epochs.rename(columns={v: k for k, v in columns.items()})
+    curves = epochs[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
     return curves.groupby(["task", "lr", "momentum", "batch", "seed"], as_index=False).agg(
         min_val_loss=("val_loss", "min"), max_val_accuracy=("val_accuracy", "max")
     )
@@ -93,6 +95,9 @@ def values(run: RunTables) -> dict[str, RunValue]:
     """
     keys = [m.key for m in measures(run.reference, run.options)]
     epochs, grid_runs = run.frame(STUDY_EPOCHS), run.frame(GRID_RUNS)
+    scale = ""
+    if epochs is not None and find_column(epochs, "val_loss") == "val_loss_authors":
+        scale = "; loss on the authors' scale (sum of per-batch mean losses / images, about the per-image mean / batch size)"
     if epochs is not None:
         frame, source = runs_from_epoch_curves(epochs), STUDY_EPOCHS
         if isinstance(frame, str):
@@ -126,7 +131,8 @@ def values(run: RunTables) -> dict[str, RunValue]:
                 continue
             per_seed = cell.groupby("seed")[quantity].agg(pick)
             sd = per_seed.std(ddof=1) if len(per_seed) > 1 else None
-            found[key] = RunValue(float(per_seed.mean()), sd=none_if_nan(sd), note=f"{len(per_seed)} seed(s), extreme over batch sizes")
+            note = f"{len(per_seed)} seed(s), extreme over batch sizes" + (scale if quantity == "min_val_loss" else "")
+            found[key] = RunValue(float(per_seed.mean()), sd=none_if_nan(sd), note=note)
     present = sorted({float(lr) for lr in runs["lr"]})
     if len(present) >= 2:
         mean_accuracy = runs.groupby(runs["lr"].astype(float))["max_val_accuracy"].mean()
