@@ -285,7 +285,7 @@ def fine_tune(
     }
     rows: list[dict] = []
     best_state, best = None, {"val_accuracy": -1.0, "val_loss": math.inf}
-    run_key = f"{config_hash(options, setting, seed, store.size)}:{store.source_hash}"
+    run_key = f"{config_hash(options, setting, seed, store.description())}:{store.source_hash}"
     resumed = load_checkpoint(checkpoint, run_key) if checkpoint else None
     if resumed:
         trainer.restore(resumed)
