@@ -119,9 +119,10 @@ rule dedupe:
 
 rule dedupe_audit:
     input:
-        images=raw_images(),
-        inventory=f"{RESULTS}/inventory/inventory.csv",
-        pairs=f"{RESULTS}/dedupe/pairs.csv",
+        # The raw images are reached through the inventory's paths; a folder input would
+        # rerun this rule whenever the folder's own time stamp moves (see snapshot_images).
+        inventory=rules.inventory.output.inventory,
+        pairs=rules.dedupe.output.pairs,
         code=package_code("prepare/dedupe_figure.py"),
     output:
         png=report(
