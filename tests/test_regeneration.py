@@ -152,7 +152,7 @@ def compact(jobs: set[str]) -> str:
     return ", ".join(parts) or "nothing"
 
 
-RULE_ORDER = """inventory dedupe working_images figures_4_2_4_3 aggregate_annotations aggregate_annotations_for
+RULE_ORDER = """inventory dedupe dedupe_audit working_images figures_4_2_4_3 aggregate_annotations aggregate_annotations_for
 task_labels splits table_7_1 figure_7_1 figure_7_2 finetune_store finetune_run finetune_task_runs finetune_grid_runs
 finetune_table_7_2 finetune_confusion finetune_errors finetune_baseline predict_list_images predict_new_images
 toy_networks table_4_1 replication_report provenance""".split()
@@ -166,7 +166,7 @@ ALL_SIDECARS = "provenance[all]"
 # built on the corpus; the leaders task keeps its labels, split and model (its predictions
 # label the new corpus images, so they are redone).
 IMAGES_CHANGED = (
-    "inventory, dedupe, working_images, figures_4_2_4_3, aggregate_annotations, "
+    "inventory, dedupe, dedupe_audit, working_images, figures_4_2_4_3, aggregate_annotations, "
     "aggregate_annotations_for[annotated, emotions, labels_fear, labels_protest], task_labels[fear, protest], "
     "splits[fear, protest], table_7_1, figure_7_1, figure_7_2, finetune_store[fear, protest], finetune_run[fear, protest], "
     "finetune_task_runs[fear, protest], finetune_grid_runs, finetune_table_7_2, finetune_confusion[fear, protest], "
@@ -188,7 +188,7 @@ FEAR_CHANGED = (
     f"finetune_baseline, predict_new_images[fear], replication_report, {ALL_SIDECARS}"
 )
 FIGURES = (
-    "figures_4_2_4_3, figure_7_1, figure_7_2, finetune_confusion[fear, leaders, protest], finetune_errors[fear, leaders, protest], "
+    "dedupe_audit, figures_4_2_4_3, figure_7_1, figure_7_2, finetune_confusion[fear, leaders, protest], finetune_errors[fear, leaders, protest], "
     f"finetune_baseline, toy_networks, replication_report, {ALL_SIDECARS}"
 )
 
