@@ -81,7 +81,7 @@ def test_readme_own_data_steps_run_verbatim_to_the_end(tmp_path):
 
     # Before the data is in place, the dry run names the key that points at it.
     missing = run_line(next(step for step in steps if "--dry-run" in step), workdir)
-    assert missing.returncode != 0 and "data.images: data/images does not exist" in missing.stdout + missing.stderr
+    assert missing.returncode != 0 and "data.images: the folder 'data/images' does not exist" in missing.stdout + missing.stderr
 
     write_study(workdir)
     for step in steps[1:]:
