@@ -39,7 +39,7 @@ SLURM_RULES = {
     "inventory",
     "dedupe",
     "working_images",
-    "aggregate_annotations",
+    "aggregate_annotations_for",  # one task's columns of the sheet
     "task_labels",
     "splits",
     "finetune_store",
