@@ -148,7 +148,7 @@ def main() -> None:
             results["inventory"] = build_inventory(raw, InventoryRules(), workers=args.workers)
 
         def run_dedupe() -> None:
-            results["clusters"], _ = dedupe(results["inventory"], DedupeSettings(by_url=False), workers=args.workers)
+            results["clusters"] = dedupe(results["inventory"], DedupeSettings(by_url=False), workers=args.workers).clusters
 
         def run_working() -> None:
             build_working_images(results["inventory"], results["clusters"], root / "working", WorkingSettings(), threads=args.workers)
