@@ -42,7 +42,6 @@ from typing import Callable, Iterable
 import imagehash
 import numpy as np
 import pandas as pd
-import scipy.fftpack
 from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -54,6 +53,7 @@ from .dedupe_verify import Decision, Verifier
 from .hamming import cross_pairs, near_pairs
 from .image_match import View, content_box, fill_area
 from .inventory import KEPT, read_inventory
+from .phash import dct_bits, phash_rectangles
 from .resize import open_rgb
 
 logger = logging.getLogger(__name__)
@@ -247,20 +247,36 @@ class Analysis:
 def view_hashes(source: Image.Image, views: list[View], settings: DedupeSettings) -> tuple[str, ...]:
     """Hex hash of each view of ``source`` (a grey image).
 
-    pHash is computed for all views at once, as ``imagehash.phash`` computes it for one
-    (same resampling, DCT and median; the same bits): one DCT call instead of one per
-    view is most of the hashing time saved.
+    pHash is computed for all views at once (:mod:`.phash`): the whole picture through
+    PIL, as ``imagehash.phash`` computes it (the hash written to hashes.csv), the turned
+    views rendered by PIL, and the rectangles (content, crop windows, mirror images) as
+    batched matrix products, which is most of the hashing time saved.
     """
-    rendered = [view.render(source) for view in views]
     if settings.hash != "phash":
         function = HASH_FUNCTIONS[settings.hash]
-        return tuple(str(function(image, hash_size=settings.hash_size)) for image in rendered)
+        return tuple(str(function(view.render(source), hash_size=settings.hash_size)) for view in views)
     side, size = settings.hash_size, settings.hash_size * 4
-    pixels = np.stack([np.asarray(image.convert("L").resize((size, size), Image.Resampling.LANCZOS)) for image in rendered])
-    dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels, axis=1), axis=2)[:, :side, :side].reshape(len(views), -1)
-    bits = dct > np.median(dct, axis=1, keepdims=True)
-    width = -(-side * side // 4)
-    return tuple(f"{int(''.join('1' if b else '0' for b in row), 2):0>{width}x}" for row in bits)
+    gray = np.asarray(source.convert("L"))
+    bits = np.zeros((len(views), side * side), dtype=bool)
+    rendered = [i for i, view in enumerate(views) if view.degrees or (i == 0 and view.kind == "full" and not view.mirror)]
+    if rendered:
+        pixels = np.stack([np.asarray(views[i].render(source).convert("L").resize((size, size), Image.Resampling.LANCZOS)) for i in rendered])
+        bits[rendered] = dct_bits(pixels.astype(np.float64), side)
+    rectangles = [i for i in range(len(views)) if i not in set(rendered)]
+    if rectangles:
+        boxes = np.array([views[i].pixels(source.width, source.height) for i in rectangles])
+        bits[rectangles] = phash_rectangles(gray, boxes, np.array([views[i].mirror for i in rectangles]), side)
+    return bits_to_hex(bits)
+
+
+def bits_to_hex(bits: np.ndarray) -> tuple[str, ...]:
+    """Hex strings of boolean rows (most significant bit first), as imagehash writes them."""
+    n_bits = bits.shape[1]
+    digits = -(-n_bits // 4)
+    padded = np.zeros((len(bits), -(-n_bits // 8) * 8), dtype=bool)
+    padded[:, padded.shape[1] - n_bits :] = bits
+    packed = np.packbits(padded, axis=1)
+    return tuple(row.tobytes().hex()[-digits:] for row in packed)
 
 
 def analyse_file(job: tuple[str, int, int], settings: DedupeSettings) -> Analysis:
