@@ -30,6 +30,7 @@ the candidate graph are grown in parallel.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import os
@@ -52,9 +53,9 @@ from ..common.tables import read_user_csv
 from .dedupe_verify import Decision, Verifier
 from .hamming import cross_pairs, near_pairs
 from .image_match import View, content_box, fill_area
-from .inventory import KEPT, read_inventory
+from .inventory import KEPT, VIEW_COLUMNS, read_inventory
 from .phash import dct_bits, phash_rectangles
-from .resize import open_rgb
+from .resize import draft_to, open_rgb, upright_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -203,16 +204,20 @@ def analysis_image(path: str, stored_size: tuple[int, int], size: int) -> tuple[
     then used as they are: a draft costs a fraction of a full decode, and resampling
     it again would cost more than the pixel checks gain from the last quarter.
     """
-    width, height = stored_size
-    short_side = max(1, math.ceil(DRAFT_SHARE * size * min(width, height) / max(width, height)))
     try:
-        rgb, full_size = open_rgb(path, short_side)
+        rgb, full_size = open_rgb(path, analysis_short_side(stored_size, size))
     except Exception as error:  # noqa: BLE001 - name the file whatever the decoder raised
         raise RuntimeError(
             f"{path}: cannot decode for dedupe ({type(error).__name__}: {error}); "
             "the file changed since the inventory? rerun the inventory rule"
         ) from error
     return _fit(rgb, size), full_size
+
+
+def analysis_short_side(stored_size: tuple[int, int], size: int) -> int:
+    """The shorter side a JPEG is drafted to for an analysis image of longer side ``size``."""
+    width, height = stored_size
+    return max(1, math.ceil(DRAFT_SHARE * size * min(width, height) / max(width, height)))
 
 
 def _fit(image: Image.Image, size: int, resample: Image.Resampling = Image.Resampling.LANCZOS) -> Image.Image:
@@ -282,14 +287,56 @@ def bits_to_hex(bits: np.ndarray) -> tuple[str, ...]:
 def analyse_file(job: tuple[str, int, int], settings: DedupeSettings) -> Analysis:
     """Content box and view hashes of one file (``job``: path, stored width, stored height)."""
     path, width, height = job
-    rgb, (full_width, full_height) = analysis_image(path, (width, height), settings.analysis_size)
+    rgb, full_size = analysis_image(path, (width, height), settings.analysis_size)
+    return analyse_image(rgb, full_size, settings)
+
+
+def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: DedupeSettings) -> Analysis:
+    """Content box and view hashes of an analysis image (see :func:`analysis_image`)."""
     pixels = np.asarray(rgb)
     box = content_box(pixels) if settings.borders else (0, 0, rgb.width, rgb.height)
     area = (box[2] - box[0]) * (box[3] - box[1])
     fill = fill_area(pixels, box) / area if settings.borders else 0.0
     fractions = (box[0] / rgb.width, box[1] / rgb.height, box[2] / rgb.width, box[3] / rgb.height)
     source = _fit(rgb.convert("L"), max(HASH_SOURCE_SIDE, 8 * settings.hash_size), Image.Resampling.BOX)
-    return Analysis(full_width, full_height, fractions, fill, view_hashes(source, image_views(fractions, settings), settings))
+    return Analysis(*full_size, fractions, fill, view_hashes(source, image_views(fractions, settings), settings))
+
+
+# Settings that change an analysis (the rest only change how analyses are compared).
+ANALYSIS_KEYS = ("hash", "hash_size", "mirror", "borders", "rotations", "crops", "analysis_size")
+
+
+@dataclass(frozen=True)
+class Analyser:
+    """Dedupe's analysis of an image the inventory has open, so that each file is decoded once.
+
+    The inventory calls :meth:`draft` before it loads the image (the load is its check
+    that the file decodes completely) and :meth:`analyse` after; the analysis goes to
+    the inventory's ``views.csv`` as :data:`VIEW_COLUMNS`, which dedupe reads back.
+    """
+
+    settings: DedupeSettings
+
+    @property
+    def key(self) -> str:
+        """What an analysis depends on, to tell whether a cached one is still valid."""
+        return json.dumps({name: getattr(self.settings, name) for name in ANALYSIS_KEYS}, sort_keys=True)
+
+    def draft(self, image: Image.Image) -> None:
+        draft_to(image, analysis_short_side(image.size, self.settings.analysis_size))
+
+    def analyse(self, image: Image.Image, stored_size: tuple[int, int]) -> dict:
+        rgb, full_size = upright_rgb(image, stored_size)
+        return analysis_row(analyse_image(_fit(rgb, self.settings.analysis_size), full_size, self.settings))
+
+
+def analysis_row(analysis: Analysis) -> dict:
+    return dict(zip(VIEW_COLUMNS, (analysis.width, analysis.height, *analysis.box, analysis.fill, " ".join(analysis.codes))))
+
+
+def analysis_of_row(row) -> Analysis:
+    box = (float(row["box_left"]), float(row["box_top"]), float(row["box_right"]), float(row["box_bottom"]))
+    return Analysis(int(row["upright_width"]), int(row["upright_height"]), box, float(row["fill"]), tuple(row["codes"].split()))
 
 
 def hex_to_bits(hex_hashes: Iterable[str], bits: int) -> np.ndarray:
@@ -331,13 +378,36 @@ class Files:
         return hex_to_bits(self.analyses[index].codes, self.settings.bits)
 
 
-def analyse_files(kept: pd.DataFrame, settings: DedupeSettings, workers: int = 1) -> Files:
-    """Analyse each distinct file (sha256) once."""
+def analyse_files(kept: pd.DataFrame, settings: DedupeSettings, workers: int = 1, views: pd.DataFrame | None = None) -> Files:
+    """Analyse each distinct file (sha256) once, or read the analyses the inventory made (``views``)."""
     distinct = kept.sort_values("image_id").drop_duplicates("sha256").reset_index(drop=True)
+    if views is not None:
+        return Files(distinct, analyses_from_views(distinct, views, settings), settings)
     logger.info("analysing %d distinct files (%d kept images)", len(distinct), len(kept))
     jobs = list(zip(distinct["path"], distinct["width"].astype(int), distinct["height"].astype(int)))
     analyses = parallel_map(partial(analyse_file, settings=settings), jobs, workers, label="dedupe hashes")
     return Files(distinct, analyses, settings)
+
+
+def analyses_from_views(distinct: pd.DataFrame, views: pd.DataFrame, settings: DedupeSettings) -> list[Analysis]:
+    """The analyses of ``distinct`` files from the inventory's views.csv, checked against ``settings``."""
+    by_id = views.drop_duplicates("image_id").set_index("image_id")
+    missing = distinct.loc[~distinct["image_id"].isin(by_id.index), "image_id"].tolist()
+    if missing:
+        raise ValueError(f"views.csv lacks kept images (e.g. {missing[:3]}); rerun the inventory rule")
+    analyses = [analysis_of_row(row) for row in by_id.loc[distinct["image_id"]].reset_index().to_dict("records")]
+    for image_id, analysis in zip(distinct["image_id"], analyses):
+        expected = len(image_views(analysis.box, settings))
+        if len(analysis.codes) != expected or any(len(code) != -(-settings.bits // 4) for code in analysis.codes):
+            raise ValueError(
+                f"views.csv: the analysis of {image_id} has {len(analysis.codes)} view hashes where the dedupe "
+                f"settings give {expected} of {settings.bits} bits; the inventory ran with other dedupe settings: rerun it"
+            )
+    return analyses
+
+
+def read_views(path: str | os.PathLike) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"image_id": str, "sha256": str, "codes": str}, keep_default_na=False, na_values=[""])
 
 
 def candidate_pairs(files: Files) -> pd.DataFrame:
@@ -657,12 +727,17 @@ class DedupeResult:
 
 
 def dedupe(
-    inventory: pd.DataFrame, settings: DedupeSettings, urls: pd.DataFrame | None = None, workers: int = 1
+    inventory: pd.DataFrame,
+    settings: DedupeSettings,
+    urls: pd.DataFrame | None = None,
+    workers: int = 1,
+    views: pd.DataFrame | None = None,
 ) -> DedupeResult:
-    """Clusters, hashes and the evidence for every pair, for the kept images of ``inventory``."""
+    """Clusters, hashes and the evidence for every pair, for the kept images of ``inventory``
+    (analysed here, or by the inventory: ``views``)."""
     started = time.perf_counter()
     kept = inventory.loc[inventory["status"] == KEPT].sort_values("image_id").reset_index(drop=True)
-    files = analyse_files(kept, settings, workers)
+    files = analyse_files(kept, settings, workers, views)
     pairs = candidate_pairs(files)
     logger.info(
         "%d candidate pairs among %d distinct files (views within %d bits), %.1f s so far",
@@ -900,11 +975,13 @@ def write_dedupe(
     settings: DedupeSettings,
     metadata_csv: str | os.PathLike | None = None,
     workers: int = 1,
+    views_csv: str | os.PathLike | None = None,
 ) -> DedupeResult:
-    """Read the inventory (and metadata); write clusters.csv, hashes.csv and pairs.csv atomically."""
+    """Read the inventory (its views, and the metadata); write clusters.csv, hashes.csv and pairs.csv atomically."""
     inventory = read_inventory(inventory_csv)
     urls = read_metadata_urls(metadata_csv, inventory) if (metadata_csv and settings.by_url) else None
-    result = dedupe(inventory, settings, urls=urls, workers=workers)
+    views = read_views(views_csv) if views_csv else None
+    result = dedupe(inventory, settings, urls=urls, workers=workers, views=views)
     write_csv(result.hashes, hashes_csv)
     write_csv(result.pairs, pairs_csv)
     write_csv(result.clusters, clusters_csv)

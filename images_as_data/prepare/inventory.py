@@ -25,11 +25,13 @@ import logging
 import os
 import stat
 import warnings
+import zlib
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol
 
+import numpy as np
 import pandas as pd
 import PIL
 from PIL import Image, ImageFile, UnidentifiedImageError
@@ -55,6 +57,9 @@ INVENTORY_COLUMNS = [
     "status",
     "reason",
 ]
+
+# dedupe's analysis of each kept image (prepare.dedupe.Analyser), written to views.csv
+VIEW_COLUMNS = ["upright_width", "upright_height", "box_left", "box_top", "box_right", "box_bottom", "fill", "codes"]
 
 KEPT = "kept"
 EXCLUDED = "excluded"
@@ -133,19 +138,39 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def inspect_file(raw_id: str, images_root: str, rules: InventoryRules, image_id: str | None = None, known_sha256: str | None = None) -> dict:
+def inspect_file(
+    raw_id: str,
+    images_root: str,
+    rules: InventoryRules,
+    image_id: str | None = None,
+    known_sha256: str | None = None,
+    analyser: Analyser | None = None,
+) -> dict:
     """Inventory row of one raw file (never raises for a bad file; the reason says why).
 
     ``raw_id`` is the path below ``images_root`` as on disk, ``image_id`` the id it is known
     by (its NFC form unless given). With ``known_sha256`` (the file is unchanged since it was
-    last hashed) the file is not hashed again.
+    last hashed) the file is not hashed again. With an ``analyser`` (dedupe's), a kept
+    image's row also holds the analysis of :data:`VIEW_COLUMNS`, made from the same decode.
     """
     path = Path(images_root, raw_id)
     row = dict.fromkeys(INVENTORY_COLUMNS)
     row.update(image_id=image_id or normalise_id(printable_id(raw_id)), path=printable_id(str(path)))
-    reason = _check_file(path, raw_id, rules, row, known_sha256) or _check_image(path, rules, row)
+    reason = _check_file(path, raw_id, rules, row, known_sha256) or _check_image(path, rules, row, analyser)
     row.update(status=EXCLUDED if reason else KEPT, reason=reason or "")
+    if reason:
+        row.update(dict.fromkeys(VIEW_COLUMNS))
     return row
+
+
+class Analyser(Protocol):
+    """What the inventory needs of dedupe's analysis (:class:`.dedupe.Analyser`)."""
+
+    key: str
+
+    def draft(self, image: Image.Image) -> None: ...
+
+    def analyse(self, image: Image.Image, stored_size: tuple[int, int]) -> dict: ...
 
 
 def _check_file(path: Path, image_id: str, rules: InventoryRules, row: dict, known_sha256: str | None = None) -> str | None:
@@ -169,8 +194,13 @@ def _check_file(path: Path, image_id: str, rules: InventoryRules, row: dict, kno
     return None
 
 
-def _check_image(path: Path, rules: InventoryRules, row: dict) -> str | None:
-    """Fill format, size, mode and frames; return why the image is excluded, if it is."""
+def _check_image(path: Path, rules: InventoryRules, row: dict, analyser: Analyser | None = None) -> str | None:
+    """Fill format, size, mode and frames (and the analysis); return why the image is excluded, if it is.
+
+    The decode is the check that the whole file decodes. With an analyser a JPEG is
+    decoded at the reduced scale the analysis needs: libjpeg still reads every byte, so
+    a truncated or corrupt file fails the same way (tests/test_inventory.py).
+    """
     # The header is read with PIL's guard off: our own pixel check below is the guard,
     # and it must see the size to record it. Decoding happens only after that check.
     with _pil_limits(None):
@@ -184,6 +214,9 @@ def _check_image(path: Path, rules: InventoryRules, row: dict) -> str | None:
         row.update(format=image.format, width=image.width, height=image.height, mode=image.mode)
         if image.width * image.height > rules.max_pixels:
             return f"{REASON_TOO_MANY_PIXELS}{rules.max_pixels} pixels ({image.width} x {image.height})"
+        stored = image.size
+        if analyser is not None:
+            analyser.draft(image)
         # From here PIL's own guard is a backstop for frames larger than the header said.
         with _pil_limits(rules.max_pixels):
             try:
@@ -194,9 +227,15 @@ def _check_image(path: Path, rules: InventoryRules, row: dict) -> str | None:
                 return f"{REASON_TOO_MANY_PIXELS}{rules.max_pixels} pixels ({_describe(error)})"
             except Exception as error:  # noqa: BLE001 - any decoder failure excludes the file
                 return f"{REASON_UNREADABLE} (truncated or corrupt: {_describe(error)})"
-    shorter = min(image.width, image.height)
-    if shorter < rules.min_side:
-        return f"{REASON_TOO_FEW_PIXELS} (shorter side {shorter} < {rules.min_side})"
+        shorter = min(stored)
+        if shorter < rules.min_side:
+            return f"{REASON_TOO_FEW_PIXELS} (shorter side {shorter} < {rules.min_side})"
+        if analyser is not None:
+            try:
+                image.seek(0)
+                row.update(analyser.analyse(image, stored))
+            except Exception as error:  # noqa: BLE001 - the image is listed with the reason, not lost
+                return f"{REASON_UNREADABLE} (decodes, but dedupe cannot analyse it: {_describe(error)})"
     return None
 
 
@@ -236,28 +275,29 @@ def assign_ids(entries: list[Entry]) -> dict[str, tuple[str, str | None]]:
 
 
 # What makes a cached inventory row valid for a file whose size and time did not change: the
-# rules and the decoder. Hashes stay valid whatever the rules.
-def rules_key(rules: InventoryRules) -> str:
-    return json.dumps({**asdict(rules), "pillow": PIL.__version__}, sort_keys=True)
+# rules, the decoder and the analysis. Hashes stay valid whatever the rules.
+def rules_key(rules: InventoryRules, analyser: Analyser | None = None) -> str:
+    return json.dumps({**asdict(rules), "pillow": PIL.__version__, "analysis": analyser.key if analyser else None}, sort_keys=True)
 
 
-CACHE_COLUMNS = [*INVENTORY_COLUMNS, "mtime_ns", "kind", "rules_key"]
+CACHE_COLUMNS = [*INVENTORY_COLUMNS, "mtime_ns", "kind", "rules_key", *VIEW_COLUMNS]
 
 
-def _inspect_job(job: tuple[str, str, str | None], images_root: str, rules: InventoryRules) -> dict:
+def _inspect_job(job: tuple[str, str, str | None], images_root: str, rules: InventoryRules, analyser: Analyser | None) -> dict:
     raw, image_id, known_sha256 = job
-    return inspect_file(raw, images_root, rules, image_id=image_id, known_sha256=known_sha256)
+    return inspect_file(raw, images_root, rules, image_id=image_id, known_sha256=known_sha256, analyser=analyser)
 
 
-def build_inventory(
-    images_root: str | os.PathLike,
-    rules: InventoryRules,
-    workers: int = 1,
-    progress_every: int = 500,
-    cache: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Inventory every file under ``images_root``, one row each, sorted by image_id."""
-    return inventory_and_cache(images_root, rules, workers, progress_every, cache)[INVENTORY_COLUMNS]
+def build_inventory(images_root: str | os.PathLike, rules: InventoryRules, **options) -> pd.DataFrame:
+    """Inventory every file under ``images_root``, one row each, sorted by image_id
+    (``options`` as :func:`inventory_and_cache`)."""
+    return inventory_and_cache(images_root, rules, **options)[INVENTORY_COLUMNS]
+
+
+def shard_of(raw_paths: list[str], n_shards: int) -> np.ndarray:
+    """The shard (0 to n_shards - 1) of each raw path: a hash of the path, so a file keeps
+    its shard when others come and go."""
+    return np.array([zlib.crc32(path.encode("utf-8", "surrogateescape")) % n_shards for path in raw_paths], dtype=np.int64)
 
 
 def inventory_and_cache(
@@ -266,29 +306,37 @@ def inventory_and_cache(
     workers: int = 1,
     progress_every: int = 500,
     cache: pd.DataFrame | None = None,
+    analyser: Analyser | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> pd.DataFrame:
     """The inventory with the columns of its cache (CACHE_COLUMNS).
 
     ``cache`` (a previous result, see :func:`read_cache`) saves work on files whose path, size
     and modification time are unchanged: their row is reused when the rules are the same,
-    else only their sha256.
+    else only their sha256. ``shard`` (index, count) keeps the files of one shard (see
+    :func:`shard_of`); ids are still assigned over the whole folder, so that two spellings
+    of one name in different shards are told apart as in one.
     """
     images_root = str(images_root)
     entries = list_raw_entries(images_root)
     logger.info("found %d raw files under %s", len(entries), images_root)
     ids = assign_ids(entries)
-    key = rules_key(rules)
+    index, n_shards = shard
+    if n_shards > 1:
+        entries = [entry for entry, owner in zip(entries, shard_of([entry.path for entry in entries], n_shards)) if owner == index]
+        logger.info("shard %d of %d: %d files", index + 1, n_shards, len(entries))
+    key = rules_key(rules, analyser)
     listing = pd.DataFrame(
         {
             "path": [printable_id(str(Path(images_root, entry.path))) for entry in entries],
             "bytes": pd.array([entry.bytes for entry in entries], dtype="Int64"),
             "mtime_ns": pd.array([entry.mtime_ns for entry in entries], dtype="Int64"),
-            "kind": [entry.kind for entry in entries],
-            "image_id": [ids[entry.path][0] for entry in entries],
+            "kind": pd.Series([entry.kind for entry in entries], dtype=object),
+            "image_id": pd.Series([ids[entry.path][0] for entry in entries], dtype=object),
         }
     )
     problems = [ids[entry.path][1] for entry in entries]
-    to_read = listing["kind"].isin(USABLE) & pd.Series([problem is None for problem in problems])
+    to_read = listing["kind"].isin(USABLE) & pd.Series([problem is None for problem in problems], dtype=bool)
     reuse = pd.Series(False, index=listing.index)
     known = pd.Series(None, index=listing.index, dtype=object)
     if cache is not None and len(cache):
@@ -309,7 +357,7 @@ def inventory_and_cache(
         int(reuse.sum()), n_known, len(jobs) - n_known,
     )  # fmt: skip
     inspected = parallel_map(
-        partial(_inspect_job, images_root=images_root, rules=rules),
+        partial(_inspect_job, images_root=images_root, rules=rules, analyser=analyser),
         jobs,
         workers,
         progress_every=progress_every,
@@ -319,17 +367,23 @@ def inventory_and_cache(
     for i, entry in enumerate(entries):
         if not to_read[i]:
             rows.append(_unreadable_row(entry, listing.at[i, "image_id"], problems[i], images_root))
-    parts = [pd.DataFrame(rows + inspected, columns=INVENTORY_COLUMNS)]
+    columns = [*INVENTORY_COLUMNS, *VIEW_COLUMNS]
+    parts = [pd.DataFrame(rows + inspected, columns=columns)]
     if reuse.any():
-        columns = [column for column in INVENTORY_COLUMNS if column != "path"]
-        parts.append(old.loc[reuse, columns].assign(path=listing.loc[reuse, "path"])[INVENTORY_COLUMNS])
+        parts.append(old.loc[reuse, [c for c in columns if c != "path"]].assign(path=listing.loc[reuse, "path"])[columns])
     frame = pd.concat([part for part in parts if len(part)] or parts, ignore_index=True)
-    for column in ("bytes", "width", "height", "n_frames"):
-        frame[column] = frame[column].astype("Int64")
     frame = frame.merge(listing[["path", "mtime_ns", "kind"]], on="path", how="left", validate="one_to_one")
     frame["rules_key"] = key
-    frame = frame.sort_values("image_id", kind="stable").reset_index(drop=True)
-    log_counts(frame)
+    return _typed(frame[CACHE_COLUMNS].sort_values("image_id", kind="stable").reset_index(drop=True), log=n_shards == 1)
+
+
+def _typed(frame: pd.DataFrame, log: bool = True) -> pd.DataFrame:
+    for column in ("bytes", "width", "height", "n_frames", "mtime_ns", "upright_width", "upright_height"):
+        frame[column] = frame[column].astype("Int64")
+    for column in ("box_left", "box_top", "box_right", "box_bottom", "fill"):
+        frame[column] = frame[column].astype("float64")
+    if log:
+        log_counts(frame)
     return frame
 
 
@@ -360,37 +414,75 @@ def write_inventory(
     workers: int = 1,
     progress_every: int = 500,
     cache_csv: str | os.PathLike | None = None,
+    analyser: Analyser | None = None,
+    views_csv: str | os.PathLike | None = None,
 ) -> pd.DataFrame:
-    """Build the inventory and write it atomically to ``output_csv``.
+    """Build the inventory and write it atomically to ``output_csv`` (and the analyses to ``views_csv``).
 
     With ``cache_csv``, rows of unchanged files are taken from it and it is rewritten for the
     next run (it sits beside the output, which Snakemake deletes before rerunning the rule).
     """
+    full = write_inventory_shard(images_root, None, rules, workers, progress_every, cache_csv, analyser)
+    return write_gathered(full, output_csv, views_csv)
+
+
+def write_inventory_shard(
+    images_root: str | os.PathLike,
+    shard_csv: str | os.PathLike | None,
+    rules: InventoryRules,
+    workers: int = 1,
+    progress_every: int = 500,
+    cache_csv: str | os.PathLike | None = None,
+    analyser: Analyser | None = None,
+    shard: tuple[int, int] = (0, 1),
+) -> pd.DataFrame:
+    """Inventory one shard of the files (all columns of CACHE_COLUMNS), written to ``shard_csv``
+    and kept in ``cache_csv`` for the next run."""
     cache = read_cache(cache_csv) if cache_csv else None
-    full = inventory_and_cache(images_root, rules, workers=workers, progress_every=progress_every, cache=cache)
-    inventory = full[INVENTORY_COLUMNS]
-    write_csv(inventory, output_csv)
+    full = inventory_and_cache(images_root, rules, workers=workers, progress_every=progress_every, cache=cache, analyser=analyser, shard=shard)
+    if shard_csv:
+        write_csv(full, shard_csv)
     if cache_csv:
         write_csv(full, cache_csv)
+    return full
+
+
+def gather_inventory(shard_csvs: list[str | os.PathLike], output_csv: str | os.PathLike, views_csv: str | os.PathLike | None = None) -> pd.DataFrame:
+    """inventory.csv (and views.csv) from the shards written by :func:`write_inventory_shard`."""
+    shards = [read_cache(path, strict=True) for path in shard_csvs]
+    full = _typed(pd.concat(shards, ignore_index=True).sort_values("image_id", kind="stable").reset_index(drop=True))
+    return write_gathered(full, output_csv, views_csv)
+
+
+def write_gathered(full: pd.DataFrame, output_csv: str | os.PathLike, views_csv: str | os.PathLike | None) -> pd.DataFrame:
+    inventory = full[INVENTORY_COLUMNS]
+    if views_csv:
+        kept = full[full["status"] == KEPT]
+        if kept["codes"].isna().any():
+            raise ValueError(f"{output_csv}: kept images without an analysis; the inventory ran without dedupe's analyser")
+        write_csv(kept[["image_id", "sha256", *VIEW_COLUMNS]], views_csv)
+    write_csv(inventory, output_csv)
     return inventory
 
 
-def read_cache(path: str | os.PathLike) -> pd.DataFrame | None:
-    """The cache of a previous inventory, or None when there is none or it cannot be used."""
+def read_cache(path: str | os.PathLike, strict: bool = False) -> pd.DataFrame | None:
+    """The cache of a previous inventory (or a shard), or None when there is none or it cannot
+    be used (``strict``: raise instead)."""
     try:
-        cache = pd.read_csv(path, dtype={"image_id": str, "path": str, "sha256": str, "reason": str, "kind": str, "rules_key": str},
+        cache = pd.read_csv(path, dtype={"image_id": str, "path": str, "sha256": str, "reason": str, "kind": str, "rules_key": str, "codes": str},
                             keep_default_na=False, na_values=[""])  # fmt: skip
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        logger.warning("ignoring the unreadable inventory cache %s (%s); every file is checked again", path, error)
+    except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+        if strict:
+            raise ValueError(f"{path}: cannot read this inventory shard ({error}); rerun the inventory rules") from error
+        if not isinstance(error, (FileNotFoundError, pd.errors.EmptyDataError)):
+            logger.warning("ignoring the unreadable inventory cache %s (%s); every file is checked again", path, error)
         return None
     if list(cache.columns) != CACHE_COLUMNS:
+        if strict:
+            raise ValueError(f"{path}: an inventory shard with other columns; rerun the inventory rules")
         logger.info("the inventory cache %s has other columns; every file is checked again", path)
         return None
-    for column in ("bytes", "mtime_ns", "width", "height", "n_frames"):
-        cache[column] = cache[column].astype("Int64")
-    return cache
+    return _typed(cache, log=False)
 
 
 def read_inventory(path: str | os.PathLike) -> pd.DataFrame:

@@ -87,15 +87,29 @@ def open_rgb(path: str | os.PathLike, short_side: int | None = None) -> tuple[Im
     """
     with Image.open(path) as image:
         stored = image.size
-        if short_side is not None and image.format == "JPEG":
-            image.draft(image.mode, scaled_size(*stored, short_side))
+        draft_to(image, short_side)
         image.seek(0)
         image.load()
-        turned, swapped = upright(image)
-        rgb = to_rgb(turned)
+        return upright_rgb(image, stored)
+
+
+def draft_to(image: Image.Image, short_side: int | None) -> None:
+    """Before loading: let a JPEG decode at a reduced scale, its shorter side still at least ``short_side``.
+
+    libjpeg scales in the DCT domain by 1/2, 1/4 or 1/8 and still reads the whole file,
+    so a truncated or corrupt JPEG fails as it would at full size.
+    """
+    if short_side is not None and image.format == "JPEG":
+        image.draft(image.mode, scaled_size(*image.size, short_side))
+
+
+def upright_rgb(image: Image.Image, stored: tuple[int, int]) -> tuple[Image.Image, tuple[int, int]]:
+    """A loaded frame as upright RGB without metadata, and the upright size of the file's
+    ``stored`` (header) size, which a draft decode does not keep."""
+    turned, swapped = upright(image)
+    rgb = to_rgb(turned)
     rgb.info = {}
-    full_size = (stored[1], stored[0]) if swapped else stored
-    return rgb, full_size
+    return rgb, ((stored[1], stored[0]) if swapped else stored)
 
 
 def make_working_image(source: str, destination: str, short_side: int) -> dict:
