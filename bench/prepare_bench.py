@@ -1,34 +1,51 @@
-"""Benchmark: image preparation at real photo sizes, each stage beside decode baselines.
+"""Benchmark: image preparation at real photo sizes, each stage beside decode baselines (issue 13).
 
-Not a test. Builds ``--n`` distinct photographs of 1200x900 pixels (JPEG quality 85) from
-the photos that scikit-image ships (``skimage.data``: astronaut, coffee, chelsea, rocket,
-...): a random crop of 40-100 % of a source photo, resized to 1200x900, with a random
-brightness/colour jitter, so every file is a different picture of real-photo statistics.
-Then, on the same files and the same number of worker processes (``--workers``), it times
+Not a test. Builds ``--n`` JPEGs of 1200x900 pixels (quality 85) from the photographs that
+installed packages ship (scikit-image's data module, scikit-learn's samples, matplotlib's
+portrait: see ``bench/reposts.py``), in one of two corpora (``--corpus``):
 
-- **PIL full decode** (baseline): ``Image.open(path).convert("RGB")``;
-- **PIL draft decode** (baseline): JPEG DCT-domain reduction to a shorter side >= 256, then
-  ``convert("RGB")``;
-- **authors' dedupe** (baseline, serial as in the book's script): RGB histogram of every
-  image, files sorted by size, RMS against the next 10 neighbours;
-- **inventory** (``prepare.inventory.build_inventory``), **dedupe**
-  (``prepare.dedupe.dedupe``), **working images** (``prepare.resize.build_working_images``),
-  **tensor store** (``finetune.data.decode_images`` at the store size, from the raw JPEGs).
+- ``mixed`` (default): distinct pictures, each a 2 x 2 collage of random crops of random
+  photographs with a random tone (so no two share half their content: different pictures
+  by dedupe's rule), and ``--repost-share`` of the files reposts of them, of the kinds of
+  issue 12's table (re-encoded, resized, mirrored, letterboxed, captioned, turned,
+  screenshotted, cropped...), as a corpus collected from social media has;
+- ``crops``: the corpus of issue 13's first measurement, random crops of 40-100 % of the
+  side of 8 photographs, jittered: many of them share more than half their content with
+  another, so by dedupe's rule most files have a duplicate (a stress test of the
+  verification).
 
-For each it prints images/s (wall) and CPU ms per image (this process and its workers), and
-ratios against the baselines. Run (about 2 minutes for 1,500 images on 2 cores)::
+On the same files and the same number of worker processes (``--workers``) it times
+
+- **PIL full decode** and **PIL draft decode ~256** (baselines), and the **authors'
+  dedupe** (baseline, serial as in the book's script: RGB histogram of every image, files
+  sorted by size, RMS against the next 10 neighbours);
+- **inventory, before**: the inventory's checks with a full decode, as before issue 13, and
+  **dedupe, before**: dedupe decoding each file again for its analysis;
+- **inventory + analysis, one decode**: the inventory with dedupe's analyser (the workflow's
+  ``inventory_shard`` jobs), and **dedupe from the analyses**: search, pixel checks of
+  candidate pairs, clusters (the ``dedupe`` job);
+- **working images** at PNG compression 1 (the default) and 6 (before), and the **tensor
+  store** from the raw JPEGs (``finetune.data.decode_images`` at the store size);
+
+and prints images/s (wall), CPU ms per image (this process and its workers) and ratios. A
+second table compares working-image encodings (PNG levels, JPEG, WebP) by time, size and
+pixel change. Run (about 3 minutes for 1,500 images on 2 cores)::
 
     .venv/bin/python bench/prepare_bench.py --n 1500 --workers 2
+    .venv/bin/python bench/prepare_bench.py --n 400 --corpus crops
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import platform
 import resource
+import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -36,44 +53,67 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageEnhance
 
-from images_as_data.common.parallel import parallel_map
-from images_as_data.finetune.data import decode_images
-from images_as_data.prepare.dedupe import DedupeSettings, dedupe
-from images_as_data.prepare.inventory import InventoryRules, build_inventory
-from images_as_data.prepare.resize import WorkingSettings, build_working_images
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PHOTO_NAMES = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "cat")
+import reposts  # noqa: E402  (bench/ is not a package)
+
+from images_as_data.common.parallel import parallel_map  # noqa: E402
+from images_as_data.finetune.data import decode_images  # noqa: E402
+from images_as_data.prepare.dedupe import Analyser, DedupeSettings, dedupe  # noqa: E402
+from images_as_data.prepare.inventory import INVENTORY_COLUMNS, VIEW_COLUMNS, InventoryRules, inventory_and_cache  # noqa: E402
+from images_as_data.prepare.resize import WorkingSettings, build_working_images, open_rgb, scaled_size  # noqa: E402
+
 SIZE = (1200, 900)
+TILE = (SIZE[0] // 2, SIZE[1] // 2)
+CROP_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "coins")
+_PHOTOS: dict[str, dict[str, Image.Image]] = {}
 
 
-def source_photos() -> list[Image.Image]:
-    from skimage import data  # bench-only dependency (scikit-image)
-
-    photos = []
-    for name in PHOTO_NAMES:
-        loader = getattr(data, name, None)
-        if loader is None:
-            continue
-        array = loader()
-        if array.ndim == 3 and array.shape[2] == 3:
-            photos.append(Image.fromarray(array))
-    return photos
+def photos() -> dict[str, Image.Image]:
+    if "all" not in _PHOTOS:
+        _PHOTOS["all"] = {name: photo for name, photo in reposts.source_photos().items() if not name.startswith("_")}
+    return _PHOTOS["all"]
 
 
-def make_photo(index: int, photos: list[Image.Image], folder: Path, seed: int) -> Path:
-    rng = np.random.default_rng([seed, index])
-    photo = photos[index % len(photos)]
-    scale = rng.uniform(0.4, 1.0)
-    width, height = int(photo.width * scale), int(photo.height * scale)
-    left = int(rng.integers(0, photo.width - width + 1))
-    top = int(rng.integers(0, photo.height - height + 1))
-    picture = photo.crop((left, top, left + width, top + height)).resize(SIZE, Image.Resampling.BICUBIC)
+def random_crop(photo: Image.Image, rng: np.random.Generator, low: float, size: tuple[int, int]) -> Image.Image:
+    """A crop of ``low``-100 % of the photograph's side at the target's aspect ratio, resized to ``size``."""
+    aspect = size[0] / size[1]
+    width = min(photo.width, round(photo.height * aspect)) * rng.uniform(low, 1.0)
+    height = width / aspect
+    left, top = rng.uniform(0, max(0.0, photo.width - width)), rng.uniform(0, max(0.0, photo.height - height))
+    picture = photo.crop((round(left), round(top), round(left + width), round(top + height))).resize(size, Image.Resampling.BICUBIC)
     picture = ImageEnhance.Brightness(picture).enhance(rng.uniform(0.7, 1.3))
-    picture = ImageEnhance.Color(picture).enhance(rng.uniform(0.6, 1.4))
-    path = folder / f"{index // 500:03d}" / f"photo_{index:06d}.jpg"
+    return ImageEnhance.Color(picture).enhance(rng.uniform(0.6, 1.4))
+
+
+def collage(rng: np.random.Generator) -> Image.Image:
+    names = sorted(photos())
+    picture = Image.new("RGB", SIZE)
+    for position in ((0, 0), (TILE[0], 0), (0, TILE[1]), TILE):
+        picture.paste(random_crop(photos()[names[rng.integers(len(names))]], rng, 0.3, TILE), position)
+    return picture
+
+
+def make_file(job: tuple[int, int, str, str, float, int]) -> tuple[str, str, str]:
+    """(path, picture, kind) of file ``index`` of the corpus."""
+    index, seed, folder, corpus, repost_share, n = job
+    rng = np.random.default_rng([seed, index])
+    path = Path(folder) / f"{index // 500:03d}" / f"img_{index:06d}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(path, format="JPEG", quality=85)
-    return path
+    if corpus == "crops":
+        picture = random_crop(photos()[CROP_PHOTOS[index % len(CROP_PHOTOS)]], rng, 0.4, SIZE)
+        picture.save(path.with_suffix(".jpg"), format="JPEG", quality=85)
+        return str(path.with_suffix(".jpg")), f"crop{index}", "crop"
+    n_distinct = max(1, round(n * (1 - repost_share)))
+    if index < n_distinct:
+        collage(rng).save(path.with_suffix(".jpg"), format="JPEG", quality=85)
+        return str(path.with_suffix(".jpg")), f"picture{index}", "original"
+    original = int(rng.integers(n_distinct))
+    kind = reposts.REPOST_KINDS[index % len(reposts.REPOST_KINDS)]
+    data, extension = reposts.REPOSTS[kind](collage(np.random.default_rng([seed, original])), rng)
+    path.with_suffix(f".{extension}").write_bytes(data)
+    return str(path.with_suffix(f".{extension}")), f"picture{original}", kind
 
 
 def cpu_seconds() -> float:
@@ -88,7 +128,7 @@ def timed(label: str, n: int, work: Callable[[], object]) -> dict:
     wall = time.perf_counter() - wall
     cpu = cpu_seconds() - cpu
     row = {"stage": label, "images_per_s": n / wall, "cpu_ms_per_image": 1000 * cpu / n, "seconds": wall}
-    print(f"{label:<34} {row['images_per_s']:8.0f} images/s {row['cpu_ms_per_image']:7.1f} CPU ms/image", flush=True)
+    print(f"{label:<44} {row['images_per_s']:8.0f} images/s {row['cpu_ms_per_image']:7.1f} CPU ms/image", flush=True)
     return row
 
 
@@ -119,61 +159,130 @@ def authors_dedupe(paths: list[str], window: int = 10) -> int:
     return matches
 
 
+ENCODINGS = {
+    "PNG level 0": ("PNG", {"compress_level": 0}),
+    "PNG level 1 (default)": ("PNG", {"compress_level": 1}),
+    "PNG level 6 (before)": ("PNG", {"compress_level": 6}),
+    "PNG level 9": ("PNG", {"compress_level": 9}),
+    "JPEG quality 95": ("JPEG", {"quality": 95}),
+    "WebP lossless": ("WEBP", {"lossless": True, "method": 0}),
+    "WebP quality 90": ("WEBP", {"quality": 90, "method": 2}),
+}
+
+
+def encoding_table(paths: list[str], short_side: int) -> pd.DataFrame:
+    """Time (encode only), size and pixel change of each working-image encoding, one process."""
+    images = []
+    for path in paths:
+        rgb, _ = open_rgb(path, short_side)
+        images.append(rgb.resize(scaled_size(*rgb.size, short_side), Image.Resampling.LANCZOS))
+    rows = []
+    for label, (fmt, options) in ENCODINGS.items():
+        started, size, errors = time.process_time(), 0, []
+        encoded = []
+        for image in images:
+            buffer = io.BytesIO()
+            image.save(buffer, format=fmt, **options)
+            encoded.append(buffer.getvalue())
+        seconds = time.process_time() - started
+        for image, data in zip(images, encoded):
+            size += len(data)
+            with Image.open(io.BytesIO(data)) as decoded:
+                errors.append(np.abs(np.asarray(decoded.convert("RGB"), dtype=np.int16) - np.asarray(image, dtype=np.int16)))
+        rows.append({
+            "encoding": label, "encode_ms_per_image": 1000 * seconds / len(images), "kb_per_image": size / 1000 / len(images),
+            "mean_abs_change": float(np.mean([e.mean() for e in errors])), "max_abs_change": int(max(e.max() for e in errors)),
+        })  # fmt: skip
+    return pd.DataFrame(rows).set_index("encoding")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1500)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--corpus", choices=("mixed", "crops"), default="mixed")
+    parser.add_argument("--repost-share", type=float, default=0.1)
     parser.add_argument("--store-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    photos = source_photos()
     print(f"{time.strftime('%c')} | {platform.processor() or platform.machine()} | nproc {os.cpu_count()} | "
-          f"load {os.getloadavg()[0]:.2f} | {args.n} photos {SIZE[0]}x{SIZE[1]} JPEG q85 from {len(photos)} skimage photos | "
-          f"workers {args.workers}")  # fmt: skip
+          f"load {os.getloadavg()[0]:.2f} | {args.n} files {SIZE[0]}x{SIZE[1]}, corpus {args.corpus}"
+          f"{f', repost share {args.repost_share:g}' if args.corpus == 'mixed' else ''} | workers {args.workers}")  # fmt: skip
+    settings = DedupeSettings(by_url=False)
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         raw = root / "raw"
-        paths = [str(p) for p in parallel_map(_make, [(i, args.seed, str(raw)) for i in range(args.n)], args.workers, label="photos")]
-        mean_kb = np.mean([os.path.getsize(p) for p in paths]) / 1000
-        print(f"mean file size {mean_kb:.0f} kB")
+        jobs = [(i, args.seed, str(raw), args.corpus, args.repost_share, args.n) for i in range(args.n)]
+        made = parallel_map(make_file, jobs, args.workers, label="files")
+        paths = [path for path, _, _ in made]
+        print(f"mean file size {np.mean([os.path.getsize(p) for p in paths]) / 1000:.0f} kB; "
+              f"{sum(kind not in ('original', 'crop') for _, _, kind in made)} reposts")  # fmt: skip
         n = len(paths)
         rows = [
             timed("PIL full decode (baseline)", n, lambda: parallel_map(full_decode, paths, args.workers)),
             timed("PIL draft decode ~256 (baseline)", n, lambda: parallel_map(draft_decode, paths, args.workers)),
             timed("authors' dedupe, serial (baseline)", n, lambda: authors_dedupe(paths)),
         ]
-        results: dict[str, pd.DataFrame] = {}
+        results: dict[str, object] = {}
+
+        def run_inventory_before() -> None:
+            results["inventory_before"] = inventory_and_cache(raw, InventoryRules(), workers=args.workers)[INVENTORY_COLUMNS]
+
+        def run_dedupe_before() -> None:
+            results["clusters_before"] = dedupe(results["inventory_before"], settings, workers=args.workers).clusters
 
         def run_inventory() -> None:
-            results["inventory"] = build_inventory(raw, InventoryRules(), workers=args.workers)
+            full = inventory_and_cache(raw, InventoryRules(), workers=args.workers, analyser=Analyser(settings))
+            results["inventory"] = full[INVENTORY_COLUMNS]
+            results["views"] = full.loc[full["status"] == "kept", ["image_id", "sha256", *VIEW_COLUMNS]]
 
         def run_dedupe() -> None:
-            results["clusters"] = dedupe(results["inventory"], DedupeSettings(by_url=False), workers=args.workers).clusters
+            result = dedupe(results["inventory"], settings, workers=args.workers, views=results["views"])
+            results["clusters"], results["stats"] = result.clusters, result.stats
 
-        def run_working() -> None:
-            build_working_images(results["inventory"], results["clusters"], root / "working", WorkingSettings(), threads=args.workers)
+        def run_working(level: int) -> None:
+            working = WorkingSettings(png_compression=level)
+            build_working_images(results["inventory"], results["clusters"], root / f"working{level}", working, threads=args.workers)
 
-        rows.append(timed("inventory", n, run_inventory))
-        rows.append(timed("dedupe", n, run_dedupe))
-        rows.append(timed("working images", n, run_working))
+        rows.append(timed("inventory, before (full decode)", n, run_inventory_before))
+        rows.append(timed("dedupe, before (decodes again)", n, run_dedupe_before))
+        rows.append(timed("inventory + analysis, one decode", n, run_inventory))
+        rows.append(timed("dedupe from the analyses", n, run_dedupe))
+        rows.append(timed("working images, PNG level 1 (default)", n, partial(run_working, 1)))
+        rows.append(timed("working images, PNG level 6 (before)", n, partial(run_working, 6)))
         rows.append(timed("tensor store from raw JPEGs", n, lambda: decode_images(paths, args.store_size, args.workers)))
+        same = results["clusters"].equals(results["clusters_before"])
+        clusters = results["clusters"]
+        encodings = encoding_table(paths[: min(200, n)], WorkingSettings().short_side)
     table = pd.DataFrame(rows).set_index("stage")
-    full, draft = table.loc["PIL full decode (baseline)", "images_per_s"], table.loc["PIL draft decode ~256 (baseline)", "images_per_s"]
-    table["x_full_decode"] = table["images_per_s"] / full
-    table["x_draft_decode"] = table["images_per_s"] / draft
-    inventory_and_dedupe = 1 / (1 / table.loc["inventory", "images_per_s"] + 1 / table.loc["dedupe", "images_per_s"])
+    for baseline, column in (("PIL full decode (baseline)", "x_full_decode"), ("PIL draft decode ~256 (baseline)", "x_draft_decode")):
+        table[column] = table["images_per_s"] / table.loc[baseline, "images_per_s"]
     print()
-    print(table.round(2).to_string())
+    print(table.round(2).to_markdown())
+
+    def together(*stages: str) -> float:
+        return 1 / sum(1 / table.loc[stage, "images_per_s"] for stage in stages)
+
+    before = together("inventory, before (full decode)", "dedupe, before (decodes again)")
+    now = together("inventory + analysis, one decode", "dedupe from the analyses")
     authors = table.loc["authors' dedupe, serial (baseline)", "images_per_s"]
-    print(f"\ninventory + dedupe together: {inventory_and_dedupe:.0f} images/s ({inventory_and_dedupe / authors:.2f}x the authors' serial dedupe)")
+    print(f"\ninventory + dedupe together: {now:.0f} images/s (before: {before:.0f}; {now / authors:.2f}x the authors' serial dedupe)")
+    stats = results["stats"]
+    print(f"dedupe work: {stats['candidate_pairs']} candidate pairs, {stats['verified_pairs']} verified, "
+          f"{stats['pixel_checks']} pixel checks; {int(clusters['is_root'].sum())} clusters of {len(clusters)} kept images; "
+          f"same clusters as before: {same}")  # fmt: skip
+    if args.corpus == "mixed":
+        picture_of = {Path(path).relative_to(raw).as_posix(): picture for path, picture, _ in made}
+        clusters = clusters.assign(picture=clusters["image_id"].map(picture_of))
+        mixed = int((clusters.groupby("cluster_id")["picture"].nunique() > 1).sum())
+        root_picture = clusters.set_index("image_id")["picture"]
+        right_root = (clusters["picture"] == clusters["cluster_id"].map(root_picture)).mean()
+        split = int((clusters.groupby("picture")["cluster_id"].nunique() > 1).sum())
+        print(f"files in a cluster whose root shows their picture: {right_root:.3f}; pictures split over several clusters: {split}; "
+              f"clusters mixing pictures: {mixed}")  # fmt: skip
+    print(f"\nworking-image encodings ({min(200, n)} images at short side {WorkingSettings().short_side}, encode only, one process):")
+    print(encodings.round(2).to_markdown())
 
-
-def _make(job: tuple[int, int, str]) -> Path:
-    index, seed, folder = job
-    return make_photo(index, _PHOTOS_CACHE.setdefault("photos", source_photos()), Path(folder), seed)
-
-
-_PHOTOS_CACHE: dict[str, list[Image.Image]] = {}
 
 if __name__ == "__main__":
     main()

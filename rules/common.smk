@@ -21,6 +21,7 @@ from images_as_data.finetune.grid import (
     study_task,
     task_setting_ids,
 )
+from images_as_data.prepare import DEDUPE_ANALYSIS_KEYS
 from images_as_data.labels.annotations import sheet_snapshots, snapshot_kind
 from images_as_data.labels.tasks import presplit_folders
 from images_as_data.replication.report import REPORT_FILES, report_modules
@@ -45,6 +46,7 @@ wildcard_constraints:
     table="[A-Za-z0-9_]+",
     snapshot="sheet|annotated|emotions|labels_[A-Za-z][A-Za-z0-9_]*",
     consumer="annotated|emotions|labels_[A-Za-z][A-Za-z0-9_]*",
+    scatteritem=r"\d+-of-\d+",
 
 
 def package_code(*modules):
@@ -199,6 +201,27 @@ def parallel_mem_mb(wildcards, threads):
     """Decoding workers each hold at most one image of inventory.max_pixels (RGB) and its copy."""
     per_worker = 2 * 3 * config["inventory"]["max_pixels"] // 1_000_000 + 100
     return 1000 + per_worker * threads
+
+
+def inventory_rules():
+    """The exclusion rules of config section inventory (its other keys say how to run it)."""
+    return {key: value for key, value in config["inventory"].items() if key != "shards"}
+
+
+def working_settings():
+    """Config section working without its shard count (how the stage is run, not what it makes)."""
+    return {key: value for key, value in config["working"].items() if key != "shards"}
+
+
+def dedupe_analysis_settings():
+    """The dedupe settings that change the analysis the inventory makes of each image: a
+    change of the others (max_distance, verify, ...) reruns dedupe, not the inventory."""
+    return {key: config["dedupe"][key] for key in DEDUPE_ANALYSIS_KEYS}
+
+
+def gather_mem_mb(wildcards, input):
+    """Concatenating shard tables: a few times their size on disk."""
+    return 500 + 4 * int(input.size_mb)
 
 
 def prepare_targets():

@@ -67,17 +67,24 @@ rule snapshot_annotations:
         "../scripts/snapshot_annotations.py"
 
 
-rule inventory:
+# The inventory in shards (inventory.shards; on a cluster each runs as its own job): every
+# file of a shard is read, hashed and decoded once, for the inventory's checks and for
+# dedupe's analysis together. The files of a shard are chosen by a hash of their path.
+scattergather:
+    inventory=config["inventory"]["shards"],
+
+
+rule inventory_shard:
     input:
         listing=rules.snapshot_images.output.listing,
         # Only so that a folder this workflow makes is made first (see snapshot_images).
         images=ancient(raw_images()),
     output:
-        inventory=f"{RESULTS}/inventory/inventory.csv",
+        shard=f"{RESULTS}/inventory/shards/{{scatteritem}}.csv",
     log:
-        f"{LOGS}/prepare/inventory.log",
+        f"{LOGS}/prepare/inventory_{{scatteritem}}.log",
     benchmark:
-        f"{BENCH}/prepare/inventory.tsv"
+        f"{BENCH}/prepare/inventory_{{scatteritem}}.tsv"
     conda:
         "../envs/imaging.yaml"
     threads: workflow.cores
@@ -86,9 +93,28 @@ rule inventory:
         runtime=60,
     params:
         # Not an output (Snakemake deletes those before a rerun): rows of unchanged files.
-        cache=f"{RESULTS}/inventory/.inventory_cache.csv",
-        rules=config["inventory"],
+        cache=lambda wildcards: f"{RESULTS}/inventory/.cache/{wildcards.scatteritem}.csv",
+        rules=inventory_rules(),
+        analysis=dedupe_analysis_settings(),
         progress_every=500,
+    script:
+        "../scripts/inventory_shard.py"
+
+
+rule inventory:
+    input:
+        shards=gather.inventory(f"{RESULTS}/inventory/shards/{{scatteritem}}.csv"),
+    output:
+        inventory=f"{RESULTS}/inventory/inventory.csv",
+        views=f"{RESULTS}/inventory/views.csv",
+    log:
+        f"{LOGS}/prepare/inventory.log",
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=gather_mem_mb,
+        runtime=30,
     script:
         "../scripts/inventory.py"
 
@@ -96,6 +122,7 @@ rule inventory:
 rule dedupe:
     input:
         inventory=rules.inventory.output.inventory,
+        views=rules.inventory.output.views,
         metadata=metadata_csv(),
     output:
         clusters=f"{RESULTS}/dedupe/clusters.csv",
@@ -146,17 +173,23 @@ rule dedupe_audit:
         "../scripts/dedupe_audit.py"
 
 
-rule working_images:
+# Working images in shards (working.shards), each its own job on a cluster; the gather job
+# links them into one folder.
+scattergather:
+    working_images=config["working"]["shards"],
+
+
+rule working_images_shard:
     input:
         inventory=rules.inventory.output.inventory,
         clusters=rules.dedupe.output.clusters,
     output:
-        images=directory(f"{RESULTS}/working/images"),
-        manifest=f"{RESULTS}/working/manifest.csv",
+        images=temp(directory(f"{RESULTS}/working/shards/{{scatteritem}}")),
+        manifest=temp(f"{RESULTS}/working/shards/{{scatteritem}}.csv"),
     log:
-        f"{LOGS}/prepare/working_images.log",
+        f"{LOGS}/prepare/working_images_{{scatteritem}}.log",
     benchmark:
-        f"{BENCH}/prepare/working_images.tsv"
+        f"{BENCH}/prepare/working_images_{{scatteritem}}.tsv"
     conda:
         "../envs/imaging.yaml"
     threads: workflow.cores
@@ -164,7 +197,26 @@ rule working_images:
         mem_mb=parallel_mem_mb,
         runtime=60,
     params:
-        settings=config["working"],
+        settings=working_settings(),
+    script:
+        "../scripts/working_images_shard.py"
+
+
+rule working_images:
+    input:
+        images=gather.working_images(f"{RESULTS}/working/shards/{{scatteritem}}"),
+        manifests=gather.working_images(f"{RESULTS}/working/shards/{{scatteritem}}.csv"),
+    output:
+        images=directory(f"{RESULTS}/working/images"),
+        manifest=f"{RESULTS}/working/manifest.csv",
+    log:
+        f"{LOGS}/prepare/working_images.log",
+    conda:
+        "../envs/imaging.yaml"
+    threads: 1
+    resources:
+        mem_mb=gather_mem_mb,
+        runtime=30,
     script:
         "../scripts/working_images.py"
 

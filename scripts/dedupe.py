@@ -13,4 +13,5 @@ write_dedupe(
     settings=DedupeSettings(**snakemake.params.settings),
     metadata_csv=metadata[0] if metadata else None,
     workers=snakemake.threads,
+    views_csv=snakemake.input.views,
 )

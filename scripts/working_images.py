@@ -1,14 +1,7 @@
-"""Upright RGB working PNGs of the cluster roots, shorter side fixed (rule working_images)."""
+"""The working images of all shards in one folder, and their manifest (rule working_images)."""
 
 from images_as_data.common.runlog import setup_rule_logging
-from images_as_data.prepare.resize import WorkingSettings, write_working_images
+from images_as_data.prepare.resize import gather_working_images
 
 setup_rule_logging(snakemake)
-write_working_images(
-    inventory_csv=snakemake.input.inventory,
-    clusters_csv=snakemake.input.clusters,
-    images_dir=snakemake.output.images,
-    manifest_csv=snakemake.output.manifest,
-    settings=WorkingSettings(**snakemake.params.settings),
-    threads=snakemake.threads,
-)
+gather_working_images(snakemake.input.images, snakemake.input.manifests, snakemake.output.images, snakemake.output.manifest)

@@ -152,7 +152,7 @@ def compact(jobs: set[str]) -> str:
     return ", ".join(parts) or "nothing"
 
 
-RULE_ORDER = """inventory dedupe dedupe_audit working_images figures_4_2_4_3 aggregate_annotations aggregate_annotations_for
+RULE_ORDER = """inventory_shard inventory dedupe dedupe_audit working_images_shard working_images figures_4_2_4_3 aggregate_annotations aggregate_annotations_for
 task_labels splits table_7_1 figure_7_1 figure_7_2 finetune_store finetune_run finetune_task_runs finetune_grid_runs
 finetune_table_7_2 finetune_confusion finetune_errors finetune_baseline predict_list_images predict_new_images
 toy_networks table_4_1 replication_report provenance""".split()
@@ -166,13 +166,18 @@ ALL_SIDECARS = "provenance[all]"
 # built on the corpus; the leaders task keeps its labels, split and model (its predictions
 # label the new corpus images, so they are redone).
 IMAGES_CHANGED = (
-    "inventory, dedupe, dedupe_audit, working_images, figures_4_2_4_3, aggregate_annotations, "
+    "inventory_shard, inventory, dedupe, dedupe_audit, working_images_shard, working_images, figures_4_2_4_3, aggregate_annotations, "
     "aggregate_annotations_for[annotated, emotions, labels_fear, labels_protest], task_labels[fear, protest], "
     "splits[fear, protest], table_7_1, figure_7_1, figure_7_2, finetune_store[fear, protest], finetune_run[fear, protest], "
     "finetune_task_runs[fear, protest], finetune_grid_runs, finetune_table_7_2, finetune_confusion[fear, protest], "
     "finetune_errors[fear, protest], finetune_baseline, predict_list_images, predict_new_images[fear, leaders, protest], "
     f"replication_report, {ALL_SIDECARS}"
 )
+# A dedupe setting that only changes how the analyses are compared: the inventory (which
+# decodes every file) is not redone, everything after it is.
+DEDUPE_CHANGED = IMAGES_CHANGED.replace("inventory_shard, inventory, ", "")
+# A dedupe setting that changes the analysis of each image: the inventory too.
+ANALYSIS_CHANGED = IMAGES_CHANGED
 # One task's labels changed: that task's chain, the tables over all tasks, the report and the
 # sidecars (each records the annotation sheet's or the config's hash).
 PROTEST_CHANGED = (
@@ -220,7 +225,7 @@ def change_config(update: dict):
         config = yaml.safe_load((project / "study.yaml").read_text())
         for section, values in update.items():
             for key, value in values.items():
-                config[section][key] = value
+                config.setdefault(section, {})[key] = value
         (project / "study.yaml").unlink()
         (project / "study.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
@@ -263,6 +268,8 @@ CHANGES = {
     "change one task (`tasks.protest.column: night`)": (change_config({"tasks": {"protest": {"type": "binary", "column": "night"}}}),
                                                         PROTEST_CHANGED),
     "change `figures.dpi`": (change_config({"figures": {"dpi": 70}}), FIGURES),
+    "change `dedupe.max_distance`": (change_config({"dedupe": {"max_distance": 8}}), DEDUPE_CHANGED),
+    "change `dedupe.crops`": (change_config({"dedupe": {"crops": False}}), ANALYSIS_CHANGED),
     "change `labels.emotion_min_score`": (change_config({"labels": {"emotion_min_score": 4}}), FEAR_CHANGED),
     "edit a plotting module (`images_as_data/finetune/figures.py`)": (
         edit_plotting_module,
@@ -325,7 +332,7 @@ def test_replacing_an_image_reruns_and_updates_what_depends_on_it(study, tmp_pat
     replaced = image_id(5)
     assert after.loc[replaced, "sha256"] != before.loc[replaced, "sha256"]
     assert after.drop(index=replaced).equals(before.drop(index=replaced))
-    log = (project.results / "logs/prepare/inventory.log").read_text()
+    log = (project.results / "logs/prepare/inventory_1-of-1.log").read_text()
     assert f"{N_IMAGES - 1} files unchanged since the last inventory (rows reused)" in log  # only one file hashed
     working = Image.open(project.results / "working/images" / f"{replaced}.png").convert("RGB")
     assert np.asarray(working)[working.height // 2, working.width // 2].tolist()[1] > 150  # the new green block

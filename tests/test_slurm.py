@@ -36,6 +36,7 @@ SLURM_TARGETS = [
 # Rules that must appear among the SLURM jobs of that slice.
 SLURM_RULES = {
     "demo_corpus",
+    "inventory_shard",  # tests/slurm/config.yaml: inventory.shards 2, each shard its own job
     "inventory",
     "dedupe",
     "working_images",
@@ -209,6 +210,8 @@ def test_workflow_slice_runs_under_slurm(cluster, tmp_path):
 
     jobs, local_rules, run_id = slurm_jobs_of(text)
     assert SLURM_RULES <= {job.rule for job in jobs}, f"missing SLURM jobs; local rules were {local_rules}"
+    shards = [job for job in jobs if job.rule == "inventory_shard"]
+    assert len(shards) == 2 and len({job.slurm_id for job in shards}) == 2, shards
 
     # squeue sees exactly this run's jobs (named after the run id), all finished well.
     listed = cluster.run("squeue", "--states=all", "--noheader", "--name", run_id, "--format=%i|%T")

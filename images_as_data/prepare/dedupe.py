@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import connected_components
 from ..common.atomic import write_csv
 from ..common.parallel import parallel_map
 from ..common.tables import read_user_csv
+from . import DEDUPE_ANALYSIS_KEYS
 from .dedupe_verify import Decision, Verifier
 from .hamming import cross_pairs, near_pairs
 from .image_match import View, content_box, fill_area
@@ -302,8 +303,6 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
     return Analysis(*full_size, fractions, fill, view_hashes(source, image_views(fractions, settings), settings))
 
 
-# Settings that change an analysis (the rest only change how analyses are compared).
-ANALYSIS_KEYS = ("hash", "hash_size", "mirror", "borders", "rotations", "crops", "analysis_size")
 
 
 @dataclass(frozen=True)
@@ -320,7 +319,16 @@ class Analyser:
     @property
     def key(self) -> str:
         """What an analysis depends on, to tell whether a cached one is still valid."""
-        return json.dumps({name: getattr(self.settings, name) for name in ANALYSIS_KEYS}, sort_keys=True)
+        return json.dumps({name: getattr(self.settings, name) for name in DEDUPE_ANALYSIS_KEYS}, sort_keys=True)
+
+    @classmethod
+    def of(cls, analysis: dict) -> Analyser:
+        """The analyser of the analysis settings alone (config dedupe, keys DEDUPE_ANALYSIS_KEYS)."""
+        unknown = set(analysis) - set(DEDUPE_ANALYSIS_KEYS)
+        if unknown:
+            raise ValueError(f"not analysis settings: {sorted(unknown)}")
+        # The distance is not part of the analysis; 0 is valid for every hash size.
+        return cls(DedupeSettings(**analysis, max_distance=0))
 
     def draft(self, image: Image.Image) -> None:
         draft_to(image, analysis_short_side(image.size, self.settings.analysis_size))

@@ -300,6 +300,12 @@ def shard_of(raw_paths: list[str], n_shards: int) -> np.ndarray:
     return np.array([zlib.crc32(path.encode("utf-8", "surrogateescape")) % n_shards for path in raw_paths], dtype=np.int64)
 
 
+def parse_shard(scatteritem: str) -> tuple[int, int]:
+    """(index from 0, count) of Snakemake's scatter item ``"<i>-of-<n>"`` (i from 1)."""
+    index, _, count = scatteritem.partition("-of-")
+    return int(index) - 1, int(count)
+
+
 def inventory_and_cache(
     images_root: str | os.PathLike,
     rules: InventoryRules,

@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import zlib
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from PIL import ExifTags, Image, ImageOps
 
@@ -112,20 +115,24 @@ def upright_rgb(image: Image.Image, stored: tuple[int, int]) -> tuple[Image.Imag
     return rgb, ((stored[1], stored[0]) if swapped else stored)
 
 
-def make_working_image(source: str, destination: str, short_side: int) -> dict:
-    """Write the working PNG of ``source`` to ``destination``; return its sizes."""
+def make_working_image(source: str, destination: str, short_side: int, png_compression: int = 1) -> dict:
+    """Write the working PNG of ``source`` to ``destination``; return its sizes.
+
+    PNG is lossless at every compression level: the level trades file size for time only
+    (bench/prepare_bench.py measures it), the pixels every later stage reads are the same.
+    """
     rgb, (orig_width, orig_height) = open_rgb(source, short_side)
     size = scaled_size(rgb.width, rgb.height, short_side)
     if rgb.size != size:
         rgb = rgb.resize(size, Image.Resampling.LANCZOS)
     Path(destination).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(destination) as tmp:
-        rgb.save(tmp, format="PNG", compress_level=6, optimize=False)
+        rgb.save(tmp, format="PNG", compress_level=png_compression, optimize=False)
     return {"width": size[0], "height": size[1], "orig_width": orig_width, "orig_height": orig_height}
 
 
-def _make_one(job: tuple[str, str], short_side: int) -> dict:
-    return make_working_image(job[0], job[1], short_side)
+def _make_one(job: tuple[str, str], short_side: int, png_compression: int) -> dict:
+    return make_working_image(job[0], job[1], short_side, png_compression)
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class WorkingSettings:
 
     short_side: int = 256
     workers: int = 0
+    png_compression: int = 1
 
 
 def cluster_roots(inventory: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
@@ -161,18 +169,23 @@ def build_working_images(
     settings: WorkingSettings,
     threads: int = 1,
     progress_every: int = 500,
+    shard: tuple[int, int] = (0, 1),
 ) -> pd.DataFrame:
-    """Write a working PNG for every cluster root into ``images_dir`` (replaced atomically).
+    """Write a working PNG for every cluster root (of ``shard``: index, count) into ``images_dir``
+    (replaced atomically).
 
     Returns the manifest; its ``path`` column points at the final PNG paths.
     """
     roots = cluster_roots(inventory, clusters)
+    index, n_shards = shard
+    if n_shards > 1:
+        roots = roots[shard_of_ids(roots["image_id"], n_shards) == index].reset_index(drop=True)
     workers = settings.workers or threads
     logger.info("making %d working images (short side %d, %d workers)", len(roots), settings.short_side, workers)
     with atomic_dir(images_dir) as staging:
         jobs = [(path, working_path(staging, image_id)) for image_id, path in zip(roots["image_id"], roots["path"])]
         sizes = parallel_map(
-            partial(_make_one, short_side=settings.short_side),
+            partial(_make_one, short_side=settings.short_side, png_compression=settings.png_compression),
             jobs,
             workers,
             progress_every=progress_every,
@@ -185,6 +198,11 @@ def build_working_images(
     return manifest[MANIFEST_COLUMNS]
 
 
+def shard_of_ids(image_ids, n_shards: int) -> np.ndarray:
+    """The shard (0 to n_shards - 1) of each image id, by a hash of the id."""
+    return np.array([zlib.crc32(str(image_id).encode("utf-8", "surrogateescape")) % n_shards for image_id in image_ids], dtype=np.int64)
+
+
 def write_working_images(
     inventory_csv: str | os.PathLike,
     clusters_csv: str | os.PathLike,
@@ -192,10 +210,39 @@ def write_working_images(
     manifest_csv: str | os.PathLike,
     settings: WorkingSettings,
     threads: int = 1,
+    shard: tuple[int, int] = (0, 1),
 ) -> pd.DataFrame:
-    """Read the inventory and clusters, write the working images and the manifest."""
+    """Read the inventory and clusters, write the working images (of one shard) and the manifest."""
     inventory = read_inventory(inventory_csv)
     clusters = pd.read_csv(clusters_csv, dtype={"image_id": str, "cluster_id": str}, keep_default_na=False)
-    manifest = build_working_images(inventory, clusters, images_dir, settings, threads=threads)
+    manifest = build_working_images(inventory, clusters, images_dir, settings, threads=threads, shard=shard)
     write_csv(manifest, manifest_csv)
     return manifest
+
+
+def gather_working_images(
+    shard_dirs: list[str | os.PathLike], shard_manifests: list[str | os.PathLike], images_dir: str | os.PathLike, manifest_csv: str | os.PathLike
+) -> pd.DataFrame:
+    """The working images of all shards in ``images_dir`` (hard links: no copy of the pixels,
+    copies where the file system has no links) and their joined manifest."""
+    manifest = pd.concat([read_manifest(path) for path in shard_manifests], ignore_index=True).sort_values("image_id").reset_index(drop=True)
+    with atomic_dir(images_dir) as staging:
+        for shard_dir in shard_dirs:
+            for source in sorted(Path(shard_dir).rglob("*.png")):
+                target = staging / source.relative_to(shard_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+    manifest["path"] = [working_path(images_dir, image_id) for image_id in manifest["image_id"]]
+    missing = [path for path in manifest["path"] if not Path(path).is_file()]
+    if missing:
+        raise RuntimeError(f"working image shards lack {len(missing)} images of their manifests (e.g. {missing[:3]}); rerun working_images_shard")
+    write_csv(manifest, manifest_csv)
+    logger.info("gathered %d working images from %d shards", len(manifest), len(shard_dirs))
+    return manifest
+
+
+def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"image_id": str, "cluster_id": str, "path": str}, keep_default_na=False)
