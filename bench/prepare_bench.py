@@ -65,7 +65,6 @@ from images_as_data.prepare.inventory import INVENTORY_COLUMNS, VIEW_COLUMNS, In
 from images_as_data.prepare.resize import WorkingSettings, build_working_images, open_rgb, scaled_size  # noqa: E402
 
 SIZE = (1200, 900)
-TILE = (SIZE[0] // 2, SIZE[1] // 2)
 CROP_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "coins")
 _PHOTOS: dict[str, dict[str, Image.Image]] = {}
 
@@ -87,17 +86,20 @@ def random_crop(photo: Image.Image, rng: np.random.Generator, low: float, size: 
     return ImageEnhance.Color(picture).enhance(rng.uniform(0.6, 1.4))
 
 
-def collage(rng: np.random.Generator) -> Image.Image:
+def collage(rng: np.random.Generator, size: tuple[int, int] = SIZE) -> Image.Image:
     names = sorted(photos())
-    picture = Image.new("RGB", SIZE)
-    for position in ((0, 0), (TILE[0], 0), (0, TILE[1]), TILE):
-        picture.paste(random_crop(photos()[names[rng.integers(len(names))]], rng, 0.3, TILE), position)
+    picture = Image.new("RGB", size)
+    tile = (size[0] // 2, size[1] // 2)
+    for position in ((0, 0), (tile[0], 0), (0, tile[1]), tile):
+        picture.paste(random_crop(photos()[names[rng.integers(len(names))]], rng, 0.3, tile), position)
     return picture
 
 
-def make_file(job: tuple[int, int, str, str, float, int]) -> tuple[str, str, str]:
-    """(path, picture, kind) of file ``index`` of the corpus."""
-    index, seed, folder, corpus, repost_share, n = job
+def make_file(job: tuple) -> tuple[str, str, str]:
+    """(path, picture, kind) of file ``index`` of the corpus (``job``: index, seed, folder,
+    corpus, repost share, number of files[, size])."""
+    index, seed, folder, corpus, repost_share, n, *rest = job
+    size = tuple(rest[0]) if rest else SIZE
     rng = np.random.default_rng([seed, index])
     path = Path(folder) / f"{index // 500:03d}" / f"img_{index:06d}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,11 +109,11 @@ def make_file(job: tuple[int, int, str, str, float, int]) -> tuple[str, str, str
         return str(path.with_suffix(".jpg")), f"crop{index}", "crop"
     n_distinct = max(1, round(n * (1 - repost_share)))
     if index < n_distinct:
-        collage(rng).save(path.with_suffix(".jpg"), format="JPEG", quality=85)
+        collage(rng, size).save(path.with_suffix(".jpg"), format="JPEG", quality=85)
         return str(path.with_suffix(".jpg")), f"picture{index}", "original"
     original = int(rng.integers(n_distinct))
     kind = reposts.REPOST_KINDS[index % len(reposts.REPOST_KINDS)]
-    data, extension = reposts.REPOSTS[kind](collage(np.random.default_rng([seed, original])), rng)
+    data, extension = reposts.REPOSTS[kind](collage(np.random.default_rng([seed, original]), size), rng)
     path.with_suffix(f".{extension}").write_bytes(data)
     return str(path.with_suffix(f".{extension}")), f"picture{original}", kind
 

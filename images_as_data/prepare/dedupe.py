@@ -746,12 +746,15 @@ def dedupe(
     started = time.perf_counter()
     kept = inventory.loc[inventory["status"] == KEPT].sort_values("image_id").reset_index(drop=True)
     files = analyse_files(kept, settings, workers, views)
+    analysed = time.perf_counter()
     pairs = candidate_pairs(files)
+    searched = time.perf_counter()
     logger.info(
         "%d candidate pairs among %d distinct files (views within %d bits), %.1f s so far",
         len(pairs), len(files.analyses), settings.max_distance, time.perf_counter() - started,
     )  # fmt: skip
     parent, digests = pixel_groups(files, pairs, workers)
+    pixels_checked = time.perf_counter()
 
     # per distinct file: ranking columns; a unit (pixel group) is led by its best file
     frame = files.frame.assign(
@@ -784,6 +787,7 @@ def dedupe(
     ):
         anchor_of.update(found_anchors)
         decisions.extend(found_decisions)
+    verified = time.perf_counter()
     shared = shared_areas(frame, anchor_of, decisions)
     root_of = choose_roots(frame, anchor_of, shared)
 
@@ -798,6 +802,11 @@ def dedupe(
             "pixel_checks": len(digests),
             "verified_pairs": len(decisions),
             "seconds": round(time.perf_counter() - started, 2),
+            # wall time of each part: analyses (read or made), search, pixel checks, verification
+            "analysis_seconds": round(analysed - started, 2),
+            "search_seconds": round(searched - analysed, 2),
+            "pixel_seconds": round(pixels_checked - searched, 2),
+            "verify_seconds": round(verified - pixels_checked, 2),
         },
     )
     n_clusters = int(clusters["is_root"].sum())

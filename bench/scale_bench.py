@@ -1,0 +1,169 @@
+"""Benchmark: inventory and dedupe of a 100,000-image corpus on this machine, in shards, and a
+projection to 1 million and 75 million images on K cluster nodes (issue 13).
+
+Not a test. Builds ``--n`` JPEGs (``--size``, quality 85) as ``bench/prepare_bench.py``'s
+``mixed`` corpus does (distinct collages of crops of real photographs, and
+``--repost-share`` reposts of them of issue 12's kinds), keeping them in ``--corpus`` for
+reruns. Then runs what the workflow runs, timing each part (wall and CPU, this process and
+its workers):
+
+- the inventory in ``--shards`` shards, one after the other (on a cluster each is its own
+  job at the same time: ``inventory.shards``), each reading, checking, hashing and
+  analysing its files with one decode;
+- the gather (``inventory``): the shards joined into inventory.csv and views.csv;
+- dedupe from the analyses (the one job over all images): search, pixel checks and
+  verification of candidate pairs, clusters;
+
+and, for the projection, the inventory's CPU cost per image on ``--photo-sample`` photos of
+1200x900. The projection: shards scale out (files / (nodes x cores) x CPU per image); the
+dedupe job does not: its search grows as measured by ``bench/dedupe_bench.py``
+(about n^1.16 from 100,000 to 1,000,000 codes), its verification with the number of
+candidate pairs (here proportional to the reposts), and its memory with the images.
+
+    .venv/bin/python bench/scale_bench.py --n 100000 --corpus /tmp/scale_corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from prepare_bench import cpu_seconds, make_file  # noqa: E402  (bench/ is not a package)
+
+from images_as_data.common.parallel import parallel_map  # noqa: E402
+from images_as_data.prepare.dedupe import Analyser, DedupeSettings, dedupe, read_views  # noqa: E402
+from images_as_data.prepare.inventory import InventoryRules, gather_inventory, inventory_and_cache, read_inventory, write_inventory_shard  # noqa: E402
+
+# dedupe_bench.py's search section: time x14.6 for x10 codes from 100,000 to 1,000,000.
+SEARCH_EXPONENT = np.log10(14.6)
+
+
+def own_peak_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def build_corpus(folder: Path, n: int, size: tuple[int, int], share: float, seed: int, workers: int) -> float:
+    marker = folder / f".complete_{n}_{size[0]}x{size[1]}_{share:g}_{seed}"
+    if marker.exists():
+        return 0.0
+    started = time.perf_counter()
+    jobs = [(i, seed, str(folder), "mixed", share, n, size) for i in range(n)]
+    parallel_map(make_file, jobs, workers, progress_every=max(1, n // 10), label="corpus")
+    marker.write_text("")
+    return time.perf_counter() - started
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def __call__(self, label: str, n: int, work):
+        cpu, wall, resident = cpu_seconds(), time.perf_counter(), current_mb()
+        result = work()
+        wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+        # memory the part added to this process at its peak (its workers hold one image each)
+        grew = max(0.0, own_peak_mb() - resident)
+        row = {"part": label, "images": n, "wall_s": wall, "cpu_s": cpu, "cpu_ms_per_image": 1000 * cpu / max(n, 1), "added_peak_mb": grew}
+        self.rows.append(row)
+        print(f"{label:<38} {wall:8.1f} s wall {cpu:8.1f} s CPU {row['cpu_ms_per_image']:6.2f} CPU ms/image", flush=True)
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--size", default="480x360")
+    parser.add_argument("--repost-share", type=float, default=0.1)
+    parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--corpus", default="/tmp/scale_corpus")
+    parser.add_argument("--photo-sample", type=int, default=300)
+    parser.add_argument("--nodes", default="1,10,100")
+    parser.add_argument("--cores-per-node", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+    print(f"{time.strftime('%c')} | {platform.processor() or platform.machine()} | nproc {os.cpu_count()} | load {os.getloadavg()[0]:.2f} | "
+          f"{args.n} files {args.size}, repost share {args.repost_share:g}, {args.shards} shards, workers {args.workers}")  # fmt: skip
+    corpus = Path(args.corpus) / "raw"
+    built = build_corpus(corpus, args.n, size, args.repost_share, args.seed, args.workers)
+    print(f"corpus {'built in %.0f s' % built if built else 'reused'}: {sum(1 for _ in corpus.rglob('img_*'))} files")
+    settings = DedupeSettings(by_url=False)
+    analyser = Analyser(settings)
+    clock = Clock()
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        shard_csvs = []
+        for index in range(args.shards):
+            shard_csv = work / f"{index + 1}-of-{args.shards}.csv"
+            shard = (index, args.shards)
+            part = clock(f"inventory shard {index + 1} of {args.shards}", 0, lambda: write_inventory_shard(
+                corpus, shard_csv, InventoryRules(), workers=args.workers, progress_every=10_000, analyser=analyser, shard=shard))  # fmt: skip
+            clock.rows[-1]["images"] = len(part)
+            clock.rows[-1]["cpu_ms_per_image"] = 1000 * clock.rows[-1]["cpu_s"] / len(part)
+            shard_csvs.append(shard_csv)
+        clock("gather (inventory.csv, views.csv)", args.n, lambda: gather_inventory(shard_csvs, work / "inventory.csv", work / "views.csv"))
+        inventory = read_inventory(work / "inventory.csv")
+        views = read_views(work / "views.csv")
+        result = clock("dedupe from the analyses", args.n, lambda: dedupe(inventory, settings, workers=args.workers, views=views))
+        with tempfile.TemporaryDirectory() as photos_dir:
+            photo_folder = Path(photos_dir) / "raw"
+            jobs = [(i, args.seed + 1, str(photo_folder), "mixed", 0.0, args.photo_sample) for i in range(args.photo_sample)]
+            parallel_map(make_file, jobs, args.workers)
+            clock(f"inventory + analysis, {args.photo_sample} photos 1200x900", args.photo_sample,
+                  lambda: inventory_and_cache(photo_folder, InventoryRules(), workers=args.workers, analyser=analyser))  # fmt: skip
+    table = pd.DataFrame(clock.rows).set_index("part")
+    print()
+    print(table.round(2).to_markdown())
+    stats = result.stats
+    clusters = result.clusters
+    print(f"\ndedupe: {stats['candidate_pairs']} candidate pairs ({stats['candidate_pairs'] / args.n:.2f} per image), "
+          f"{stats['verified_pairs']} verified, {stats['pixel_checks']} pixel checks; {int(clusters['is_root'].sum())} clusters "
+          f"of {len(clusters)} kept images; largest cluster {clusters['cluster_id'].value_counts().max()}")  # fmt: skip
+
+    shard_rows = table[table.index.str.startswith("inventory shard")]
+    inventory_ms_small = 1000 * shard_rows["cpu_s"].sum() / shard_rows["images"].sum()
+    inventory_ms_photo = table.iloc[-1]["cpu_ms_per_image"]
+    dedupe_row = table.loc["dedupe from the analyses"]
+    verify_share = stats["verified_pairs"] / max(1, args.n)
+    print(f"\nprojection (per-image CPU: inventory {inventory_ms_photo:.2f} ms at 1200x900, {inventory_ms_small:.2f} ms at {args.size}; "
+          f"dedupe {1000 * dedupe_row['cpu_s'] / args.n:.2f} ms per image at {args.n} images with {verify_share:.2f} verifications "
+          f"per image: reading the analyses {stats['analysis_seconds']:.1f} s, search {stats['search_seconds']:.1f} s, pixel checks "
+          f"{stats['pixel_seconds']:.1f} s, verification {stats['verify_seconds']:.1f} s (wall); nodes of {args.cores_per_node} cores):")  # fmt: skip
+    rows = []
+    search_s = stats["search_seconds"]
+    # verification and pixel checks: CPU spread over a node's cores, growing with the candidates
+    checks_cpu_s = max(0.0, dedupe_row["cpu_s"] - search_s - stats["analysis_seconds"])
+    for total in (1_000_000, 75_000_000):
+        growth = total / args.n
+        dedupe_s = search_s * growth**SEARCH_EXPONENT + checks_cpu_s * growth / args.cores_per_node + stats["analysis_seconds"] * growth
+        for nodes in (int(v) for v in args.nodes.split(",")):
+            inventory_s = total * inventory_ms_photo / 1000 / (nodes * args.cores_per_node)
+            rows.append({
+                "images": f"{total:,}", "nodes": nodes, "inventory_shards_h": inventory_s / 3600,
+                "dedupe_job_h (one node)": dedupe_s / 3600, "total_h": (inventory_s + dedupe_s) / 3600,
+                "dedupe_memory_gb": dedupe_row["added_peak_mb"] * growth / 1024,
+            })  # fmt: skip
+    print(pd.DataFrame(rows).round(2).to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main()
