@@ -1,11 +1,11 @@
 """Benchmark: inventory and dedupe of a 100,000-image corpus on this machine, in shards, and a
 projection to 1 million and 75 million images on K cluster nodes (issue 13).
 
-Not a test. Builds ``--n`` JPEGs (``--size``, quality 85) as ``bench/prepare_bench.py``'s
-``mixed`` corpus does (distinct collages of crops of real photographs, and
-``--repost-share`` reposts of them of issue 12's kinds), keeping them in ``--corpus`` for
-reruns. Then runs what the workflow runs, timing each part (wall and CPU, this process and
-its workers):
+Not a test. Builds ``--n`` JPEGs (``--size``, quality 85) like ``bench/prepare_bench.py``'s
+``mixed`` corpus (distinct collages of crops of real photographs, and ``--repost-share``
+reposts of them of issue 12's kinds), from a pool of 4,000 tiles so that a hundred thousand
+files take minutes to make, keeping them in ``--corpus`` for reruns. Then runs what the
+workflow runs, timing each part (wall and CPU, this process and its workers):
 
 - the inventory in ``--shards`` shards, one after the other (on a cluster each is its own
   job at the same time: ``inventory.shards``), each reading, checking, hashing and
@@ -36,11 +36,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from prepare_bench import cpu_seconds, make_file  # noqa: E402  (bench/ is not a package)
+import reposts  # noqa: E402  (bench/ is not a package)
+from prepare_bench import cpu_seconds, make_file, photos, random_crop  # noqa: E402
 
 from images_as_data.common.parallel import parallel_map  # noqa: E402
 from images_as_data.prepare.dedupe import Analyser, DedupeSettings, dedupe, read_views  # noqa: E402
@@ -60,13 +62,55 @@ def current_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def build_corpus(folder: Path, n: int, size: tuple[int, int], share: float, seed: int, workers: int) -> float:
-    marker = folder / f".complete_{n}_{size[0]}x{size[1]}_{share:g}_{seed}"
+def tile_pool(size: tuple[int, int], n_tiles: int, seed: int) -> list[Image.Image]:
+    """Crops of real photographs with a random tone, at a quarter of the picture size."""
+    if ("pool", size, n_tiles, seed) not in _POOL:
+        rng = np.random.default_rng([seed, 7])
+        names = sorted(photos())
+        tile = (size[0] // 2, size[1] // 2)
+        _POOL[("pool", size, n_tiles, seed)] = [random_crop(photos()[names[rng.integers(len(names))]], rng, 0.3, tile) for _ in range(n_tiles)]
+    return _POOL[("pool", size, n_tiles, seed)]
+
+
+_POOL: dict = {}
+
+
+def make_scaled_file(job: tuple) -> str:
+    """File ``index``: a distinct picture, 2 x 2 tiles of the pool (each maybe mirrored) in a
+    random tone, or (``share`` of the files) a repost of one of them; JPEG quality 85."""
+    index, seed, folder, share, n, size, n_tiles = job
+    rng = np.random.default_rng([seed, index])
+    path = Path(folder) / f"{index // 1000:04d}" / f"img_{index:07d}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n_distinct = max(1, round(n * (1 - share)))
+    if index < n_distinct:
+        picture(index, seed, size, n_tiles).save(path.with_suffix(".jpg"), format="JPEG", quality=85)
+        return str(path.with_suffix(".jpg"))
+    kind = reposts.REPOST_KINDS[index % len(reposts.REPOST_KINDS)]
+    data, extension = reposts.REPOSTS[kind](picture(int(rng.integers(n_distinct)), seed, size, n_tiles), rng)
+    path.with_suffix(f".{extension}").write_bytes(data)
+    return str(path.with_suffix(f".{extension}"))
+
+
+def picture(index: int, seed: int, size: tuple[int, int], n_tiles: int) -> Image.Image:
+    rng = np.random.default_rng([seed, index, 1])
+    pool = tile_pool(size, n_tiles, seed)
+    image = Image.new("RGB", size)
+    tile = (size[0] // 2, size[1] // 2)
+    for position in ((0, 0), (tile[0], 0), (0, tile[1]), tile):
+        chosen = pool[int(rng.integers(len(pool)))]
+        image.paste(chosen.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if rng.random() < 0.5 else chosen, position)
+    gain, lift = rng.uniform(0.75, 1.25), rng.uniform(-20, 20)
+    return image.point(lambda value: max(0, min(255, round(value * gain + lift))))
+
+
+def build_corpus(folder: Path, n: int, size: tuple[int, int], share: float, seed: int, workers: int, n_tiles: int = 4000) -> float:
+    marker = folder / f".complete_{n}_{size[0]}x{size[1]}_{share:g}_{seed}_{n_tiles}"
     if marker.exists():
         return 0.0
     started = time.perf_counter()
-    jobs = [(i, seed, str(folder), "mixed", share, n, size) for i in range(n)]
-    parallel_map(make_file, jobs, workers, progress_every=max(1, n // 10), label="corpus")
+    jobs = [(i, seed, str(folder), share, n, size, n_tiles) for i in range(n)]
+    parallel_map(make_scaled_file, jobs, workers, progress_every=max(1, n // 10), label="corpus")
     marker.write_text("")
     return time.perf_counter() - started
 

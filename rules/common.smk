@@ -21,9 +21,9 @@ from images_as_data.finetune.grid import (
     study_task,
     task_setting_ids,
 )
-from images_as_data.prepare import DEDUPE_ANALYSIS_KEYS
 from images_as_data.labels.annotations import sheet_snapshots, snapshot_kind
 from images_as_data.labels.tasks import presplit_folders
+from images_as_data.prepare import DEDUPE_ANALYSIS_KEYS
 from images_as_data.replication.report import REPORT_FILES, report_modules
 
 TASKS = validate_tasks(config)
@@ -203,6 +203,12 @@ def parallel_mem_mb(wildcards, threads):
     return 1000 + per_worker * threads
 
 
+def dedupe_mem_mb(wildcards, input, threads):
+    """The decoding workers, plus every image's analysis and candidate pairs in memory: about
+    8x views.csv on disk (measured by bench/scale_bench.py: see bench/README.md)."""
+    return parallel_mem_mb(wildcards, threads) + 8 * int(input.size_mb)
+
+
 def inventory_rules():
     """The exclusion rules of config section inventory (its other keys say how to run it)."""
     return {key: value for key, value in config["inventory"].items() if key != "shards"}
@@ -215,7 +221,8 @@ def working_settings():
 
 def dedupe_analysis_settings():
     """The dedupe settings that change the analysis the inventory makes of each image: a
-    change of the others (max_distance, verify, ...) reruns dedupe, not the inventory."""
+    change of the others (max_distance, verify, ...) reruns dedupe, not the inventory.
+    """
     return {key: config["dedupe"][key] for key in DEDUPE_ANALYSIS_KEYS}
 
 

@@ -136,7 +136,7 @@ rule dedupe:
         "../envs/imaging.yaml"
     threads: workflow.cores
     resources:
-        mem_mb=parallel_mem_mb,
+        mem_mb=dedupe_mem_mb,
         runtime=60,
     params:
         settings=config["dedupe"],
