@@ -55,7 +55,7 @@ from .dedupe_verify import Decision, Verifier
 from .hamming import cross_pairs, near_pairs
 from .image_match import View, content_box, fill_area
 from .inventory import KEPT, VIEW_COLUMNS, read_inventory
-from .phash import dct_bits, phash_rectangles
+from .phash import dct_bits, dhash_rectangles, phash_rectangles
 from .resize import draft_to, open_rgb, upright_rgb
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,13 @@ ROTATION_DEGREES = 4.0
 HASH_SOURCE_SIDE = 128
 # JPEGs are decoded at a reduced scale down to this share of dedupe.analysis_size.
 DRAFT_SHARE = 0.75
+# A candidate pair's two views must also be this close in a second hash (dHash, 64 bits):
+# random pairs of views within max_distance bits of pHash grow with the square of the
+# corpus (at 10,000 collages, 1 per image; at 20,000, 2), and their dHash distances are
+# 20-30 bits, where views of one photograph are within 14, turned ones within 18
+# (bench/README.md, "prepare_bench.py": the numbers behind this default).
+CHECK_DISTANCE = 16
+CHECK_BITS = 64
 # Candidate pairs of the same size whose whole-picture hashes are this close are
 # decoded in full to look for identical pixels.
 PIXEL_CHECK_DISTANCE = 2
@@ -120,6 +127,7 @@ class DedupeSettings:
     max_motion: float = 0.05
     bursts: str = "separate"
     analysis_size: int = 320
+    check_distance: int | None = CHECK_DISTANCE
 
     def __post_init__(self) -> None:
         if self.hash not in HASH_FUNCTIONS:
@@ -135,6 +143,8 @@ class DedupeSettings:
         for key in ("min_overlap", "min_agreement", "max_difference", "max_motion"):
             if not 0 <= getattr(self, key) <= 1:
                 raise ValueError(f"dedupe.{key} must be between 0 and 1, got {getattr(self, key)}")
+        if self.check_distance is not None and not 0 <= self.check_distance < CHECK_BITS:
+            raise ValueError(f"dedupe.check_distance must be 0 to {CHECK_BITS - 1} bits or null, got {self.check_distance}")
         if self.analysis_size < 64:
             raise ValueError(f"dedupe.analysis_size must be at least 64 pixels, got {self.analysis_size}")
 
@@ -238,6 +248,7 @@ class Analysis:
     box: tuple[float, float, float, float]  # fractions of the frame
     fill: float  # share of the box in flat corner regions (a turned copy's fill)
     codes: tuple[str, ...]  # hex, one per view of image_views(box)
+    checks: tuple[str, ...] = ()  # hex dHash of each view: the second hash of a candidate pair
 
     @property
     def content_size(self) -> tuple[int, int]:
@@ -275,6 +286,21 @@ def view_hashes(source: Image.Image, views: list[View], settings: DedupeSettings
     return bits_to_hex(bits)
 
 
+def check_hashes(source: Image.Image, views: list[View]) -> tuple[str, ...]:
+    """Hex dHash (64 bits) of each view of ``source``: the second hash a candidate pair's views must agree in."""
+    gray = np.asarray(source.convert("L"))
+    bits = np.zeros((len(views), CHECK_BITS), dtype=bool)
+    turned = [i for i, view in enumerate(views) if view.degrees]
+    for i in turned:
+        pixels = np.asarray(views[i].render(source).convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+        bits[i] = (pixels[:, 1:] > pixels[:, :-1]).flatten()
+    rectangles = [i for i in range(len(views)) if not views[i].degrees]
+    if rectangles:
+        boxes = np.array([views[i].pixels(source.width, source.height) for i in rectangles])
+        bits[rectangles] = dhash_rectangles(gray, boxes, np.array([views[i].mirror for i in rectangles]))
+    return bits_to_hex(bits)
+
+
 def bits_to_hex(bits: np.ndarray) -> tuple[str, ...]:
     """Hex strings of boolean rows (most significant bit first), as imagehash writes them."""
     n_bits = bits.shape[1]
@@ -300,7 +326,8 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
     fill = fill_area(pixels, box) / area if settings.borders else 0.0
     fractions = (box[0] / rgb.width, box[1] / rgb.height, box[2] / rgb.width, box[3] / rgb.height)
     source = _fit(rgb.convert("L"), max(HASH_SOURCE_SIDE, 8 * settings.hash_size), Image.Resampling.BOX)
-    return Analysis(*full_size, fractions, fill, view_hashes(source, image_views(fractions, settings), settings))
+    views = image_views(fractions, settings)
+    return Analysis(*full_size, fractions, fill, view_hashes(source, views, settings), check_hashes(source, views))
 
 
 
@@ -339,12 +366,14 @@ class Analyser:
 
 
 def analysis_row(analysis: Analysis) -> dict:
-    return dict(zip(VIEW_COLUMNS, (analysis.width, analysis.height, *analysis.box, analysis.fill, " ".join(analysis.codes))))
+    values = (analysis.width, analysis.height, *analysis.box, analysis.fill, " ".join(analysis.codes), " ".join(analysis.checks))
+    return dict(zip(VIEW_COLUMNS, values))
 
 
 def analysis_of_row(row) -> Analysis:
     box = (float(row["box_left"]), float(row["box_top"]), float(row["box_right"]), float(row["box_bottom"]))
-    return Analysis(int(row["upright_width"]), int(row["upright_height"]), box, float(row["fill"]), tuple(row["codes"].split()))
+    size = int(row["upright_width"]), int(row["upright_height"])
+    return Analysis(*size, box, float(row["fill"]), tuple(row["codes"].split()), tuple(row["check_codes"].split()))
 
 
 def hex_to_bits(hex_hashes: Iterable[str], bits: int) -> np.ndarray:
@@ -406,7 +435,8 @@ def analyses_from_views(distinct: pd.DataFrame, views: pd.DataFrame, settings: D
     analyses = [analysis_of_row(row) for row in by_id.loc[distinct["image_id"]].reset_index().to_dict("records")]
     for image_id, analysis in zip(distinct["image_id"], analyses):
         expected = len(image_views(analysis.box, settings))
-        if len(analysis.codes) != expected or any(len(code) != -(-settings.bits // 4) for code in analysis.codes):
+        wrong = len(analysis.codes) != expected or len(analysis.checks) != expected
+        if wrong or any(len(code) != -(-settings.bits // 4) for code in analysis.codes):
             raise ValueError(
                 f"views.csv: the analysis of {image_id} has {len(analysis.codes)} view hashes where the dedupe "
                 f"settings give {expected} of {settings.bits} bits; the inventory ran with other dedupe settings: rerun it"
@@ -415,35 +445,46 @@ def analyses_from_views(distinct: pd.DataFrame, views: pd.DataFrame, settings: D
 
 
 def read_views(path: str | os.PathLike) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"image_id": str, "sha256": str, "codes": str}, keep_default_na=False, na_values=[""])
+    return pd.read_csv(path, dtype={"image_id": str, "sha256": str, "codes": str, "check_codes": str}, keep_default_na=False, na_values=[""])
 
 
 def candidate_pairs(files: Files) -> pd.DataFrame:
-    """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits: the closest such views."""
+    """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits (and, with
+    ``check_distance``, within that many bits of dHash): the closest such views."""
     settings = files.settings
-    owner, roles, mirrored, rows = [], [], [], []
+    owner, roles, mirrored, rows, checks = [], [], [], [], []
     for index, analysis in enumerate(files.analyses):
         for view, code in zip(files.views(index), analysis.codes):
             owner.append(index)
             roles.append(_role(view))
             mirrored.append(view.mirror)
             rows.append(code)
+        checks.extend(analysis.checks)
     if not rows:
         return pd.DataFrame(columns=["a", "b", "distance"])
     owner, roles, mirrored = np.array(owner), np.array(roles), np.array(mirrored)
     bits = hex_to_bits(rows, settings.bits)
+    check = settings.check_distance is not None
+    check_bits = np.packbits(hex_to_bits(checks, CHECK_BITS), axis=1) if check else None
+
+    def checked(i: np.ndarray, j: np.ndarray, distance: np.ndarray) -> tuple:
+        if check:
+            keep = np.bitwise_count(check_bits[i] ^ check_bits[j]).sum(axis=1) <= settings.check_distance
+            i, j, distance = i[keep], j[keep], distance[keep]
+        return i, j, distance
+
     plain = np.flatnonzero(roles == "plain")
     found = []
     close = near_pairs(bits[plain], settings.max_distance)
     i, j = plain[close[:, 0]], plain[close[:, 1]]
     keep = ~(mirrored[i] & mirrored[j])
-    found.append((i[keep], j[keep], close[keep, 2]))
+    found.append(checked(i[keep], j[keep], close[keep, 2]))
     unmirrored = plain[~mirrored[plain]]
     for role, targets in (("rotation", unmirrored), ("crop", plain)):
         queries = np.flatnonzero(roles == role)
         if len(queries) and len(targets):
             close = cross_pairs(bits[queries], bits[targets], settings.max_distance)
-            found.append((queries[close[:, 0]], targets[close[:, 1]], close[:, 2]))
+            found.append(checked(queries[close[:, 0]], targets[close[:, 1]], close[:, 2]))
     a = np.concatenate([owner[i] for i, _, _ in found])
     b = np.concatenate([owner[j] for _, j, _ in found])
     distance = np.concatenate([d for _, _, d in found])

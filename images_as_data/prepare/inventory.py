@@ -59,7 +59,7 @@ INVENTORY_COLUMNS = [
 ]
 
 # dedupe's analysis of each kept image (prepare.dedupe.Analyser), written to views.csv
-VIEW_COLUMNS = ["upright_width", "upright_height", "box_left", "box_top", "box_right", "box_bottom", "fill", "codes"]
+VIEW_COLUMNS = ["upright_width", "upright_height", "box_left", "box_top", "box_right", "box_bottom", "fill", "codes", "check_codes"]
 
 KEPT = "kept"
 EXCLUDED = "excluded"
@@ -475,8 +475,8 @@ def read_cache(path: str | os.PathLike, strict: bool = False) -> pd.DataFrame | 
     """The cache of a previous inventory (or a shard), or None when there is none or it cannot
     be used (``strict``: raise instead)."""
     try:
-        cache = pd.read_csv(path, dtype={"image_id": str, "path": str, "sha256": str, "reason": str, "kind": str, "rules_key": str, "codes": str},
-                            keep_default_na=False, na_values=[""])  # fmt: skip
+        text_columns = ("image_id", "path", "sha256", "reason", "kind", "rules_key", "codes", "check_codes")
+        cache = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), keep_default_na=False, na_values=[""])
     except (FileNotFoundError, pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
         if strict:
             raise ValueError(f"{path}: cannot read this inventory shard ({error}); rerun the inventory rules") from error

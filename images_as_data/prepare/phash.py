@@ -55,21 +55,34 @@ def _axis_weights(start: int, stop: int, length: int, size: int, flip: bool = Fa
     return weights
 
 
+def resample_rectangles(gray: np.ndarray, boxes: np.ndarray, mirrored: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(n, height, width) float32 pictures of rectangles of ``gray`` resampled to ``size`` (width, height)."""
+    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    height, width = gray.shape
+    rows = np.stack([_axis_weights(int(top), int(bottom), height, size[1]) for top, bottom in boxes[:, [1, 3]]])
+    flips = np.asarray(mirrored, dtype=bool)
+    columns = np.stack([_axis_weights(int(left), int(right), width, size[0], bool(flip)) for (left, right), flip in zip(boxes[:, [0, 2]], flips)])
+    return (rows @ gray.astype(np.float32)) @ columns.transpose(0, 2, 1)
+
+
+def dhash_rectangles(gray: np.ndarray, boxes: np.ndarray, mirrored: np.ndarray, hash_size: int = 8) -> np.ndarray:
+    """Boolean dHash bits of rectangles of ``gray``, as ``imagehash.dhash`` computes them
+    (``hash_size + 1`` by ``hash_size`` pixels, each brighter than its left neighbour or not)."""
+    if not len(boxes):
+        return np.zeros((0, hash_size * hash_size), dtype=bool)
+    pixels = resample_rectangles(gray, boxes, mirrored, (hash_size + 1, hash_size))
+    return (pixels[:, :, 1:] > pixels[:, :, :-1]).reshape(len(pixels), -1)
+
+
 def phash_rectangles(gray: np.ndarray, boxes: np.ndarray, mirrored: np.ndarray, hash_size: int = 8) -> np.ndarray:
     """Boolean pHash bits (one row of ``hash_size**2`` per box) of rectangles of ``gray``.
 
     ``boxes`` holds integer pixel boxes (left, top, right, bottom); a box whose
     ``mirrored`` flag is set is hashed left-right flipped.
     """
-    boxes = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
     if not len(boxes):
         return np.zeros((0, hash_size * hash_size), dtype=bool)
-    size = 4 * hash_size
-    height, width = gray.shape
-    rows = np.stack([_axis_weights(int(top), int(bottom), height, size) for top, bottom in boxes[:, [1, 3]]])
-    flips = np.asarray(mirrored, dtype=bool)
-    columns = np.stack([_axis_weights(int(left), int(right), width, size, bool(flip)) for (left, right), flip in zip(boxes[:, [0, 2]], flips)])
-    pixels = (rows @ gray.astype(np.float32)) @ columns.transpose(0, 2, 1)
+    pixels = resample_rectangles(gray, boxes, mirrored, (4 * hash_size, 4 * hash_size))
     return dct_bits(pixels.astype(np.float64), hash_size)
 
 
