@@ -6,6 +6,7 @@ test_image_match.py.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import fields
 from pathlib import Path
@@ -506,3 +507,38 @@ def test_rectangle_phash_follows_the_box_and_the_mirror():
     assert np.array_equal(phash_rectangles(crop, np.array([(0, 0, 120, 90)]), np.array([False]))[0], whole)
     assert np.array_equal(phash_rectangles(crop[:, ::-1].copy(), np.array([(0, 0, 120, 90)]), np.array([False]))[0], mirrored)
     assert (whole != mirrored).sum() > 10
+
+
+def test_check_hashes_are_imagehash_dhash_of_each_view():
+    """The second hash of each view is imagehash's dHash (turned views exactly; rectangles
+    resampled without PIL's rounding, a few bits apart at most)."""
+    import imagehash
+
+    from images_as_data.prepare.dedupe import check_hashes
+
+    source = photo(3).convert("L").resize((128, 96))
+    views = image_views((0.05, 0.1, 0.95, 0.9), DedupeSettings())
+    found = hex_to_bits(check_hashes(source, views), 64)
+    expected = np.array([imagehash.dhash(view.render(source)).hash.flatten() for view in views])
+    distances = (found != expected).sum(axis=1)
+    assert all(distances[i] == 0 for i, view in enumerate(views) if view.degrees)
+    assert distances.max() <= 4, distances
+
+
+def test_candidates_need_close_views_in_both_hashes():
+    """Two images whose views agree in pHash but not in dHash are no candidate pair, unless
+    dedupe.check_distance is null."""
+    from images_as_data.prepare.dedupe import Analysis, Files, candidate_pairs
+
+    settings = DedupeSettings(mirror=False, borders=False, rotations=False, crops=False)
+    frame = pd.DataFrame({"image_id": ["a", "b", "c"], "path": ["a", "b", "c"], "width": 10, "height": 10, "bytes": 1, "sha256": ["1", "2", "3"]})
+    code = "f0f0f0f0f0f0f0f0"
+    analyses = [
+        Analysis(10, 10, (0.0, 0.0, 1.0, 1.0), 0.0, (code,), ("00000000000000ff",)),
+        Analysis(10, 10, (0.0, 0.0, 1.0, 1.0), 0.0, (code,), ("000000000000ffff",)),  # 8 bits from a
+        Analysis(10, 10, (0.0, 0.0, 1.0, 1.0), 0.0, (code,), ("ffffffff000000ff",)),  # 32 bits from a
+    ]
+    checked = candidate_pairs(Files(frame, analyses, settings))
+    assert checked[["a", "b"]].values.tolist() == [[0, 1]]
+    unchecked = candidate_pairs(Files(frame, analyses, dataclasses.replace(settings, check_distance=None)))
+    assert unchecked[["a", "b"]].values.tolist() == [[0, 1], [0, 2], [1, 2]]
