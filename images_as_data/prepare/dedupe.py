@@ -261,7 +261,12 @@ class Analysis:
         return round(width * height * (1 - self.fill))
 
 
-def view_hashes(source: Image.Image, views: list[View], settings: DedupeSettings) -> tuple[str, ...]:
+def turned_views(source: Image.Image, views: list[View]) -> dict[int, Image.Image]:
+    """The turned views of ``source`` rendered by PIL, by view index (both hashes use them)."""
+    return {i: view.render(source).convert("L") for i, view in enumerate(views) if view.degrees}
+
+
+def view_hashes(source: Image.Image, views: list[View], settings: DedupeSettings, turned: dict[int, Image.Image] | None = None) -> tuple[str, ...]:
     """Hex hash of each view of ``source`` (a grey image).
 
     pHash is computed for all views at once (:mod:`.phash`): the whole picture through
@@ -275,9 +280,11 @@ def view_hashes(source: Image.Image, views: list[View], settings: DedupeSettings
     side, size = settings.hash_size, settings.hash_size * 4
     gray = np.asarray(source.convert("L"))
     bits = np.zeros((len(views), side * side), dtype=bool)
+    turned = turned_views(source, views) if turned is None else turned
     rendered = [i for i, view in enumerate(views) if view.degrees or (i == 0 and view.kind == "full" and not view.mirror)]
     if rendered:
-        pixels = np.stack([np.asarray(views[i].render(source).convert("L").resize((size, size), Image.Resampling.LANCZOS)) for i in rendered])
+        pictures = [turned[i] if i in turned else views[i].render(source).convert("L") for i in rendered]
+        pixels = np.stack([np.asarray(picture.resize((size, size), Image.Resampling.LANCZOS)) for picture in pictures])
         bits[rendered] = dct_bits(pixels.astype(np.float64), side)
     rectangles = [i for i in range(len(views)) if i not in set(rendered)]
     if rectangles:
@@ -286,13 +293,13 @@ def view_hashes(source: Image.Image, views: list[View], settings: DedupeSettings
     return bits_to_hex(bits)
 
 
-def check_hashes(source: Image.Image, views: list[View]) -> tuple[str, ...]:
+def check_hashes(source: Image.Image, views: list[View], turned: dict[int, Image.Image] | None = None) -> tuple[str, ...]:
     """Hex dHash (64 bits) of each view of ``source``: the second hash a candidate pair's views must agree in."""
     gray = np.asarray(source.convert("L"))
     bits = np.zeros((len(views), CHECK_BITS), dtype=bool)
-    turned = [i for i, view in enumerate(views) if view.degrees]
-    for i in turned:
-        pixels = np.asarray(views[i].render(source).convert("L").resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
+    turned = turned_views(source, views) if turned is None else turned
+    for i, picture in turned.items():
+        pixels = np.asarray(picture.resize((9, 8), Image.Resampling.LANCZOS), dtype=np.int16)
         bits[i] = (pixels[:, 1:] > pixels[:, :-1]).flatten()
     rectangles = [i for i in range(len(views)) if not views[i].degrees]
     if rectangles:
@@ -327,7 +334,8 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
     fractions = (box[0] / rgb.width, box[1] / rgb.height, box[2] / rgb.width, box[3] / rgb.height)
     source = _fit(rgb.convert("L"), max(HASH_SOURCE_SIDE, 8 * settings.hash_size), Image.Resampling.BOX)
     views = image_views(fractions, settings)
-    return Analysis(*full_size, fractions, fill, view_hashes(source, views, settings), check_hashes(source, views))
+    turned = turned_views(source, views)
+    return Analysis(*full_size, fractions, fill, view_hashes(source, views, settings, turned), check_hashes(source, views, turned))
 
 
 
