@@ -152,8 +152,9 @@ def compact(jobs: set[str]) -> str:
     return ", ".join(parts) or "nothing"
 
 
-RULE_ORDER = """inventory_shard inventory dedupe dedupe_audit working_images_shard working_images figures_4_2_4_3 aggregate_annotations aggregate_annotations_for
-task_labels splits table_7_1 figure_7_1 figure_7_2 finetune_store finetune_run finetune_task_runs finetune_grid_runs
+RULE_ORDER = """inventory_shard inventory dedupe dedupe_audit working_images_shard working_images figures_4_2_4_3
+aggregate_annotations aggregate_annotations_for task_labels splits table_7_1 figure_7_1 figure_7_2 finetune_store
+finetune_run finetune_task_runs finetune_grid_runs
 finetune_table_7_2 finetune_confusion finetune_errors finetune_baseline predict_list_images predict_new_images
 toy_networks table_4_1 replication_report provenance""".split()
 
