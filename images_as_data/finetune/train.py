@@ -80,9 +80,14 @@ def resolve_device(name: str) -> torch.device:
 
 def make_reproducible(seed: int, deterministic: bool) -> None:
     """Seed torch and, if asked, force deterministic kernels (same seed, same numbers)."""
+    torch.manual_seed(seed)
+    use_deterministic(deterministic)
+
+
+def use_deterministic(deterministic: bool) -> None:
+    """Deterministic kernels (or not) for the whole process."""
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.manual_seed(seed)
     torch.use_deterministic_algorithms(deterministic)
     # Deterministic mode would also fill every new tensor with NaN, a guard against kernels
     # that read memory they never wrote; none of ours do (a test checks that results are the
