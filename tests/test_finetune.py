@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ from images_as_data.finetune.pipeline import train_and_save
 from images_as_data.finetune.synthetic import write_shape_task
 from images_as_data.finetune.train import TrainingError, TrainOptions, fine_tune
 
-from .conftest import torch_threads
+from .conftest import REPO, torch_threads
 
 # Small inputs keep each run to a few seconds on one CPU thread.
 STORE, CROP = 40, 32
@@ -333,3 +335,15 @@ def test_epochs_record_the_loss_per_image_and_on_the_authors_scale(binary_store)
     losses = torch.tensor([1.0, 3.0, 2.0, 2.0, 6.0])
     assert train_module.authors_scale_loss(losses, 2) == pytest.approx((2 + 2 + 6) / 5)
     assert train_module.authors_scale_loss(losses, 1) == pytest.approx(float(losses.mean()))
+
+
+def test_training_and_reporting_jobs_start_without_importing_scikit_learn():
+    """sklearn.metrics costs 0.4-0.5 s of CPU to import, 15 % of a training job's start-up
+    (bench/README.md, "Fine-tuning"); only the confusion-matrix job needs it."""
+    code = (
+        "import sys, images_as_data.finetune.pipeline, images_as_data.finetune.reporting; "
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'sklearn', 'scipy'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
