@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,7 @@ from images_as_data.finetune.pipeline import train_and_save
 from images_as_data.finetune.synthetic import write_shape_task
 from images_as_data.finetune.train import TrainingError, TrainOptions, fine_tune
 
-from .conftest import torch_threads
+from .conftest import REPO, torch_threads
 
 # Small inputs keep each run to a few seconds on one CPU thread.
 STORE, CROP = 40, 32
@@ -44,7 +46,7 @@ def binary_store(tmp_path_factory) -> TensorStore:
 
 
 def without_timing(epochs: pd.DataFrame) -> pd.DataFrame:
-    return epochs.drop(columns="seconds")
+    return epochs.drop(columns=list(train_module.TIMING_COLUMNS))
 
 
 def test_store_keeps_whole_images_in_a_uint8_canvas_with_labels_and_source_hash(binary_store):
@@ -89,6 +91,27 @@ def test_same_seed_gives_identical_metrics_and_another_seed_does_not(binary_stor
     assert not np.allclose(first.epochs["train_loss"], other.epochs["train_loss"])
 
 
+def test_results_without_the_deterministic_nan_fill_equal_those_with_it(binary_store, monkeypatch):
+    """Training skips deterministic mode's NaN fill of new tensors (2 % of a CPU step); the
+    fill only shows kernels that read memory they never wrote, so the results must not change."""
+    options = TrainOptions(crop_size=CROP, epochs=2, device="cpu")
+    fast = fine_tune(binary_store, Setting(0.005, 0.9, 8), options, seed=3, task="t")
+    assert not torch.utils.deterministic.fill_uninitialized_memory
+    real = train_module.make_reproducible
+
+    def with_fill(seed, deterministic):
+        real(seed, deterministic)
+        torch.utils.deterministic.fill_uninitialized_memory = True
+
+    monkeypatch.setattr(train_module, "make_reproducible", with_fill)
+    filled = fine_tune(binary_store, Setting(0.005, 0.9, 8), options, seed=3, task="t")
+    assert torch.utils.deterministic.fill_uninitialized_memory
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    pd.testing.assert_frame_equal(without_timing(fast.epochs), without_timing(filled.epochs))
+    assert all(torch.equal(fast.state_dict[key], filled.state_dict[key]) for key in fast.state_dict)
+    pd.testing.assert_frame_equal(fast.predictions, filled.predictions)
+
+
 @pytest.mark.parametrize("batch", [5, 6])
 def test_configured_batch_size_is_the_one_used(binary_store, monkeypatch, batch):
     seen: list[int] = []
@@ -109,7 +132,8 @@ def test_configured_batch_size_is_the_one_used(binary_store, monkeypatch, batch)
     assert set(seen) == {batch, n_train % batch or batch}
 
 
-def test_saved_best_weights_reload_and_reproduce_logged_accuracy(binary_store, tmp_path):
+def test_saved_best_weights_reload_and_reproduce_logged_accuracy(binary_store, tmp_path, caplog):
+    caplog.set_level("INFO")
     binary_store.save(tmp_path / "store.pt")
     outputs = {name: tmp_path / "run" / file for name, file in
                [("epochs", "epochs.csv"), ("model", "model.pt"), ("predictions", "predictions.csv"), ("summary", "summary.json")]}  # fmt: skip
@@ -117,6 +141,9 @@ def test_saved_best_weights_reload_and_reproduce_logged_accuracy(binary_store, t
     summary = train_and_save(tmp_path / "store.pt", outputs, "shapes", "lr0.05_m0.9_b8", 2, options)
 
     epochs = pd.read_csv(outputs["epochs"])
+    # The job's own CPU count (Snakemake's benchmark files miss most of it): per epoch and in the log.
+    assert (epochs["cpu_seconds"] > 0).all()
+    assert "start-up before the first batch" in caplog.text and "CPU time of this job" in caplog.text
     best = epochs.sort_values(["val_accuracy", "val_loss"], ascending=[False, True]).iloc[0]
     assert summary["best_epoch"] == best["epoch"]
     assert summary["val_accuracy"] == pytest.approx(best["val_accuracy"])
@@ -308,3 +335,15 @@ def test_epochs_record_the_loss_per_image_and_on_the_authors_scale(binary_store)
     losses = torch.tensor([1.0, 3.0, 2.0, 2.0, 6.0])
     assert train_module.authors_scale_loss(losses, 2) == pytest.approx((2 + 2 + 6) / 5)
     assert train_module.authors_scale_loss(losses, 1) == pytest.approx(float(losses.mean()))
+
+
+def test_training_and_reporting_jobs_start_without_importing_scikit_learn():
+    """sklearn.metrics costs 0.4-0.5 s of CPU to import, 15 % of a training job's start-up
+    (bench/README.md, "Fine-tuning"); only the confusion-matrix job needs it."""
+    code = (
+        "import sys, images_as_data.finetune.pipeline, images_as_data.finetune.reporting; "
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'sklearn', 'scipy'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

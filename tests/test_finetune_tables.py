@@ -12,7 +12,7 @@ from snakemake.utils import validate
 
 from images_as_data.common.config import validate_tasks
 from images_as_data.finetune.grid import check_finetune_config, task_setting_ids
-from images_as_data.finetune.metrics import classification_metrics
+from images_as_data.finetune.metrics import classification_metrics, per_class_metrics
 from images_as_data.finetune.reporting import (
     collect_grid_runs,
     write_confusion,
@@ -193,3 +193,28 @@ def test_every_finetune_and_predict_key_has_a_description_and_default():
     for section in ("finetune", "predict"):
         for key, spec in schema["properties"][section]["properties"].items():
             assert "description" in spec and "default" in spec, f"{section}.{key}"
+
+
+@pytest.mark.parametrize("classes", [["negative", "positive"], ["a", "b", "c"], ["a", "b", "c", "d", "e"]])
+def test_metrics_equal_scikit_learn_including_classes_never_predicted_or_absent(classes):
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    rng = np.random.default_rng(len(classes))
+    k = len(classes)
+    binary = classes == ["negative", "positive"]
+    for n in [1, 2, 7, 50]:
+        for _ in range(20):
+            truth = rng.integers(0, k, n)
+            # Predictions drawn from part of the classes: some classes never predicted, some never true.
+            predicted = rng.integers(0, rng.integers(1, k + 1), n)
+            ours = classification_metrics(truth, predicted, classes)
+            precision, recall, f1, _ = precision_recall_fscore_support(
+                truth, predicted, labels=list(range(k)), average="binary" if binary else "macro",
+                pos_label=1, zero_division=0,
+            )  # fmt: skip
+            expected = {"accuracy": accuracy_score(truth, predicted), "precision": precision, "recall": recall, "f1": f1}
+            assert ours == pytest.approx(expected, abs=1e-12)
+            table = per_class_metrics(truth, predicted, classes)
+            reference = precision_recall_fscore_support(truth, predicted, labels=list(range(k)), average=None, zero_division=0)
+            for column, values in zip(["precision", "recall", "f1", "support"], reference):
+                np.testing.assert_allclose(table[column].to_numpy(), values, atol=1e-12)

@@ -79,7 +79,7 @@ def test_dag_runs_from_split_tables_to_table_7_2_figures_and_predictions(tmp_pat
         assert (results / "figures" / f"{name}.png").exists() and (results / "figures" / f"{name}.pdf").exists()
     epochs = pd.read_csv(results / "finetune" / "three" / "lr0.001_m0.9_b8" / "seed1" / "epochs.csv")
     assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1",
-            "lr_epoch", "seconds"} <= set(epochs.columns)  # fmt: skip
+            "lr_epoch", "seconds", "cpu_seconds"} <= set(epochs.columns)  # fmt: skip
     predictions = pd.read_csv(results / "predictions" / "three.csv")
     assert len(predictions) == 5  # 4 new images + 1 unreadable; the annotated one is left out
     assert predictions.set_index("image_id").loc["broken.png", "status"] == "unreadable"

@@ -1,5 +1,5 @@
 """A training job killed mid-way resumes after its last finished epoch and ends exactly as an
-uninterrupted run (CPU, same seed): same epochs.csv (but the seconds column), same weights."""
+uninterrupted run (CPU, same seed): same epochs.csv (but the timing columns), same weights."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import torch
 from images_as_data.finetune.data import build_store
 from images_as_data.finetune.pipeline import checkpoint_path, train_and_save
 from images_as_data.finetune.synthetic import write_shape_task
+from images_as_data.finetune.train import TIMING_COLUMNS
 
 from .conftest import REPO, torch_threads
 
@@ -84,18 +85,21 @@ def test_killed_run_resumes_after_its_last_epoch_and_matches_an_uninterrupted_on
     assert not any((tmp_path / "killed" / name).exists() for name in ("epochs.csv", "model.pt", "summary.json"))
     if kill_in_epoch == 1:
         assert not checkpoint.exists()  # nothing finished, nothing to resume from
-        saved_seconds = []
+        saved_seconds, saved_cpu = [], []
     else:
         saved = torch.load(checkpoint, weights_only=True)
         assert saved["epoch"] == kill_in_epoch - 1
         saved_seconds = [row["seconds"] for row in saved["rows"]]
+        saved_cpu = [row["cpu_seconds"] for row in saved["rows"]]
     with torch_threads(1):
         train_and_save(store, killed, task="shapes", setting_id=SETTING, seed=3, options=OPTIONS)
     # The finished epochs were not trained again: their rows (timings included) are the killed job's.
-    assert pd.read_csv(tmp_path / "killed" / "epochs.csv")["seconds"].tolist()[: len(saved_seconds)] == pytest.approx(saved_seconds)
+    resumed_rows = pd.read_csv(tmp_path / "killed" / "epochs.csv")
+    assert resumed_rows["seconds"].tolist()[: len(saved_seconds)] == pytest.approx(saved_seconds)
+    assert resumed_rows["cpu_seconds"].tolist()[: len(saved_cpu)] == pytest.approx(saved_cpu)
     assert not checkpoint.exists(), "the checkpoint is removed once the run is complete"
-    whole_epochs = pd.read_csv(whole / "epochs.csv").drop(columns="seconds")
-    resumed_epochs = pd.read_csv(tmp_path / "killed" / "epochs.csv").drop(columns="seconds")
+    whole_epochs = pd.read_csv(whole / "epochs.csv").drop(columns=list(TIMING_COLUMNS))
+    resumed_epochs = pd.read_csv(tmp_path / "killed" / "epochs.csv").drop(columns=list(TIMING_COLUMNS))
     pd.testing.assert_frame_equal(resumed_epochs, whole_epochs)
     assert len(resumed_epochs) == OPTIONS["epochs"]
     weights, resumed = torch.load(whole / "model.pt"), torch.load(tmp_path / "killed" / "model.pt")
@@ -116,5 +120,5 @@ def test_checkpoint_of_another_configuration_is_not_resumed(store, whole, tmp_pa
         caplog.set_level("INFO")
         train_and_save(store, outputs, task="shapes", setting_id=SETTING, seed=3, options=OPTIONS)
     assert "another configuration" in caplog.text and not checkpoint.exists()
-    first = pd.read_csv(whole / "epochs.csv").drop(columns="seconds")
-    pd.testing.assert_frame_equal(pd.read_csv(outputs["epochs"]).drop(columns="seconds"), first)
+    first = pd.read_csv(whole / "epochs.csv").drop(columns=list(TIMING_COLUMNS))
+    pd.testing.assert_frame_equal(pd.read_csv(outputs["epochs"]).drop(columns=list(TIMING_COLUMNS)), first)

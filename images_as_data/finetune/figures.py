@@ -8,7 +8,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from PIL import Image, ImageOps
-from sklearn.metrics import ConfusionMatrixDisplay
 
 from images_as_data.common.plotting import plt
 
@@ -55,6 +54,10 @@ def learning_curves(epochs: pd.DataFrame, metric: str, title: str) -> Figure:
 
 def confusion_figure(predictions: pd.DataFrame, classes: list[str], title: str) -> Figure:
     """Confusion matrix of the chosen model, one panel per held-out split."""
+    # Imported here: scikit-learn costs 0.5 s of CPU to import, and every other job that
+    # imports the finetune reporting (tables, curves) would pay it for nothing.
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     splits = list(dict.fromkeys(predictions["split"]))
     side = 1.6 + 0.6 * len(classes)
     fig, axes = plt.subplots(1, len(splits), figsize=(side * len(splits), side), squeeze=False)

@@ -25,6 +25,7 @@ from .metrics import classification_metrics
 from .model import build_model
 
 log = logging.getLogger(__name__)
+TIMING_COLUMNS = ("seconds", "cpu_seconds")  # epochs.csv columns that differ between runs of one seed
 
 
 class TrainingError(RuntimeError):
@@ -79,10 +80,19 @@ def resolve_device(name: str) -> torch.device:
 
 def make_reproducible(seed: int, deterministic: bool) -> None:
     """Seed torch and, if asked, force deterministic kernels (same seed, same numbers)."""
+    torch.manual_seed(seed)
+    use_deterministic(deterministic)
+
+
+def use_deterministic(deterministic: bool) -> None:
+    """Deterministic kernels (or not) for the whole process."""
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.manual_seed(seed)
     torch.use_deterministic_algorithms(deterministic)
+    # Deterministic mode would also fill every new tensor with NaN, a guard against kernels
+    # that read memory they never wrote; none of ours do (a test checks that results are the
+    # same without the fill), and the fill cost 2 % of a CPU training step (bench/README.md).
+    torch.utils.deterministic.fill_uninitialized_memory = False
     torch.backends.cudnn.benchmark = not deterministic
 
 
@@ -171,10 +181,10 @@ class Trainer:
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         steps = 0
         for start in range(0, len(order), self.setting.batch):
-            batch = order[start : start + self.setting.batch].to(self.device)
-            inputs = augment_batch(
-                self.images[batch], self.store.geometry[batch.cpu()], self.options.crop_size, self.generator
-            )
+            chunk = order[start : start + self.setting.batch]
+            batch = chunk.to(self.device)
+            # Geometry is indexed with the CPU indices: no copy back from a GPU, no sync per step.
+            inputs = augment_batch(self.images[batch], self.store.geometry[chunk], self.options.crop_size, self.generator)
             targets = self.labels[batch]
             logits = self.forward(inputs)
             loss = self.loss_fn(logits, targets)
@@ -292,7 +302,7 @@ def fine_tune(
         rows, best, best_state = resumed["rows"], resumed["best"], resumed["best_state"]
         log.info("resuming %s seed %d after epoch %d from %s", setting.id, seed, resumed["epoch"], checkpoint)
     for epoch in range(len(rows) + 1, options.epochs + 1):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         lr = trainer.optimizer.param_groups[0]["lr"]
         row = {**identity, "epoch": epoch, **trainer.train_epoch(train)}
         if not math.isfinite(row["train_loss"]):
@@ -302,7 +312,9 @@ def fine_tune(
             )
         row.update(trainer.evaluate(val, "val"))
         trainer.scheduler.step()
-        row.update(lr_epoch=lr, seconds=time.perf_counter() - started)
+        # CPU seconds of all the process's threads: Snakemake's benchmark files miss most of
+        # a training job's CPU time (README, "What the workflow does").
+        row.update(lr_epoch=lr, seconds=time.perf_counter() - started, cpu_seconds=time.process_time() - cpu_started)
         rows.append(row)
         if is_better(row["val_accuracy"], row["val_loss"], best["val_accuracy"], best["val_loss"]):
             best = row
