@@ -143,6 +143,8 @@ def main() -> None:
     parser.add_argument("--nodes", default="1,10,100")
     parser.add_argument("--cores-per-node", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reuse-inventory", action="store_true", help="time dedupe on the shards of an earlier run")
+    parser.add_argument("--scratch", default=None, help="folder for the photo sample (default: a temporary one)")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     print(f"{time.strftime('%c')} | {platform.processor() or platform.machine()} | nproc {os.cpu_count()} | load {os.getloadavg()[0]:.2f} | "
@@ -153,27 +155,30 @@ def main() -> None:
     settings = DedupeSettings(by_url=False)
     analyser = Analyser(settings)
     clock = Clock()
-    with tempfile.TemporaryDirectory() as scratch:
-        work = Path(scratch)
-        shard_csvs = []
-        for index in range(args.shards):
-            shard_csv = work / f"{index + 1}-of-{args.shards}.csv"
-            shard = (index, args.shards)
-            part = clock(f"inventory shard {index + 1} of {args.shards}", 0, lambda: write_inventory_shard(
-                corpus, shard_csv, InventoryRules(), workers=args.workers, progress_every=10_000, analyser=analyser, shard=shard))  # fmt: skip
-            clock.rows[-1]["images"] = len(part)
-            clock.rows[-1]["cpu_ms_per_image"] = 1000 * clock.rows[-1]["cpu_s"] / len(part)
-            shard_csvs.append(shard_csv)
-        clock("gather (inventory.csv, views.csv)", args.n, lambda: gather_inventory(shard_csvs, work / "inventory.csv", work / "views.csv"))
-        inventory = read_inventory(work / "inventory.csv")
-        views = read_views(work / "views.csv")
-        result = clock("dedupe from the analyses", args.n, lambda: dedupe(inventory, settings, workers=args.workers, views=views))
-        with tempfile.TemporaryDirectory() as photos_dir:
-            photo_folder = Path(photos_dir) / "raw"
-            jobs = [(i, args.seed + 1, str(photo_folder), "mixed", 0.0, args.photo_sample) for i in range(args.photo_sample)]
-            parallel_map(make_file, jobs, args.workers)
-            clock(f"inventory + analysis, {args.photo_sample} photos 1200x900", args.photo_sample,
-                  lambda: inventory_and_cache(photo_folder, InventoryRules(), workers=args.workers, analyser=analyser))  # fmt: skip
+    # the inventory's outputs stay beside the corpus: --reuse-inventory times dedupe alone
+    work = Path(args.corpus) / f"inventory_{args.shards}_shards"
+    work.mkdir(exist_ok=True)
+    shard_csvs = [work / f"{index + 1}-of-{args.shards}.csv" for index in range(args.shards)]
+    reuse = args.reuse_inventory and all(path.exists() for path in shard_csvs)
+    for index in range(0 if reuse else args.shards):
+        shard_csv = shard_csvs[index]
+        shard = (index, args.shards)
+        part = clock(f"inventory shard {index + 1} of {args.shards}", 0, lambda: write_inventory_shard(
+            corpus, shard_csv, InventoryRules(), workers=args.workers, progress_every=10_000, analyser=analyser, shard=shard))  # fmt: skip
+        clock.rows[-1]["images"] = len(part)
+        clock.rows[-1]["cpu_ms_per_image"] = 1000 * clock.rows[-1]["cpu_s"] / len(part)
+    if reuse:
+        print(f"inventory shards reused from {work}")
+    clock("gather (inventory.csv, views.csv)", args.n, lambda: gather_inventory(shard_csvs, work / "inventory.csv", work / "views.csv"))
+    inventory = read_inventory(work / "inventory.csv")
+    views = read_views(work / "views.csv")
+    result = clock("dedupe from the analyses", args.n, lambda: dedupe(inventory, settings, workers=args.workers, views=views))
+    with tempfile.TemporaryDirectory(dir=args.scratch) as photos_dir:
+        photo_folder = Path(photos_dir) / "raw"
+        jobs = [(i, args.seed + 1, str(photo_folder), "mixed", 0.0, args.photo_sample) for i in range(args.photo_sample)]
+        parallel_map(make_file, jobs, args.workers)
+        clock(f"inventory + analysis, {args.photo_sample} photos 1200x900", args.photo_sample,
+              lambda: inventory_and_cache(photo_folder, InventoryRules(), workers=args.workers, analyser=analyser))  # fmt: skip
     table = pd.DataFrame(clock.rows).set_index("part")
     print()
     print(table.round(2).to_markdown())
@@ -183,8 +188,11 @@ def main() -> None:
           f"{stats['verified_pairs']} verified, {stats['pixel_checks']} pixel checks; {int(clusters['is_root'].sum())} clusters "
           f"of {len(clusters)} kept images; largest cluster {clusters['cluster_id'].value_counts().max()}")  # fmt: skip
 
+    views_mb = (work / "views.csv").stat().st_size / 2**20
+    added = table.loc["dedupe from the analyses", "added_peak_mb"]
+    print(f"views.csv {views_mb:.0f} MB; dedupe's peak memory grew by {added:.0f} MB, {added / views_mb:.1f}x views.csv")
     shard_rows = table[table.index.str.startswith("inventory shard")]
-    inventory_ms_small = 1000 * shard_rows["cpu_s"].sum() / shard_rows["images"].sum()
+    inventory_ms_small = 1000 * shard_rows["cpu_s"].sum() / shard_rows["images"].sum() if len(shard_rows) else float("nan")
     inventory_ms_photo = table.iloc[-1]["cpu_ms_per_image"]
     dedupe_row = table.loc["dedupe from the analyses"]
     verify_share = stats["verified_pairs"] / max(1, args.n)

@@ -97,10 +97,10 @@ HASH_SOURCE_SIDE = 128
 DRAFT_SHARE = 0.75
 # A candidate pair's two views must also be this close in a second hash (dHash, 64 bits):
 # random pairs of views within max_distance bits of pHash grow with the square of the
-# corpus (at 10,000 collages, 1 per image; at 20,000, 2), and their dHash distances are
-# 20-30 bits, where views of one photograph are within 14, turned ones within 18
-# (bench/README.md, "prepare_bench.py": the numbers behind this default).
-CHECK_DISTANCE = 16
+# corpus (at 10,000 collages, 1 per image; at 20,000, 2); most are 20-30 bits apart in
+# dHash, where views of one photograph are within 14 and turned ones within 18 (measured
+# on bench/repost_bench.py's reposts; at 16 a few turned and cropped reposts were lost).
+CHECK_DISTANCE = 20
 CHECK_BITS = 64
 # Candidate pairs of the same size whose whole-picture hashes are this close are
 # decoded in full to look for identical pixels.
