@@ -127,7 +127,8 @@ class Clock:
         grew = max(0.0, own_peak_mb() - resident)
         row = {"part": label, "images": n, "wall_s": wall, "cpu_s": cpu, "cpu_ms_per_image": 1000 * cpu / max(n, 1), "added_peak_mb": grew}
         self.rows.append(row)
-        print(f"{label:<38} {wall:8.1f} s wall {cpu:8.1f} s CPU {row['cpu_ms_per_image']:6.2f} CPU ms/image", flush=True)
+        per_image = f"{row['cpu_ms_per_image']:6.2f} CPU ms/image" if n else ""
+        print(f"{label:<38} {wall:8.1f} s wall {cpu:8.1f} s CPU {per_image}", flush=True)
         return result
 
 
