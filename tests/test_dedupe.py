@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from PIL import Image, ImageEnhance
+from PIL import Image, ImageDraw, ImageEnhance
 
 from images_as_data.prepare.dedupe import (
     CLUSTER_COLUMNS,
@@ -23,9 +23,11 @@ from images_as_data.prepare.dedupe import (
     PAIR_COLUMNS,
     DedupeSettings,
     dedupe,
+    discount_turned,
     grow_clusters,
     hex_to_bits,
     image_views,
+    picture_share,
     read_metadata_urls,
     root_order,
     view_hashes,
@@ -239,6 +241,7 @@ def test_settings_match_the_schema():
         ("bursts", "join", "dedupe.bursts"),
         ("min_overlap", 1.5, "dedupe.min_overlap"),
         ("analysis_size", 32, "dedupe.analysis_size"),
+        ("rescue_distance", 64, "dedupe.rescue_distance"),
     ],
 )
 def test_invalid_settings_name_the_key(key, value, message):
@@ -315,8 +318,8 @@ def test_bursts_merge_when_asked(reposts):
 @pytest.mark.parametrize(
     ("settings", "missed"),
     [
-        (DedupeSettings(mirror=False), {"mirror.jpg"}),
-        (DedupeSettings(crops=False, max_distance=6), {"cropped.jpg"}),
+        (DedupeSettings(mirror=False, rescue_distance=0), {"mirror.jpg"}),
+        (DedupeSettings(crops=False, max_distance=6, rescue_distance=0), {"cropped.jpg"}),
     ],
 )
 def test_switching_a_view_off_loses_its_reposts(reposts, settings, missed):
@@ -349,6 +352,53 @@ def test_the_clean_copy_is_the_root(tmp_path: Path):
     rows = run(tmp_path, None, DedupeSettings()).clusters.set_index("image_id")
     assert set(rows["cluster_id"]) == {"z_clean.png"}
     assert "border 0%" in rows.loc["z_clean.png", "root_reason"]
+
+
+def star_field(seed: int, size: tuple[int, int] = (360, 270)) -> Image.Image:
+    """A dark picture (stars on black): a turned copy's black corners cannot be told from its sky."""
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", size, (0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for _ in range(120):
+        x, y, r = rng.uniform(0, size[0]), rng.uniform(0, size[1]), rng.uniform(1, 5)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(int(v) for v in rng.integers(80, 256, 3)))
+    return image
+
+
+def test_turned_copy_of_a_dark_picture_does_not_lead(tmp_path: Path):
+    """The turned copies measure larger than the clean one (their black corners look like sky),
+    so one anchors the cluster; the pixel checks show the others turned against it, and the
+    cluster is grown again around the clean copy, every member checked against it."""
+    base = star_field(3)
+    base.save(tmp_path / "clean.png")
+    turned(base, 5, fill=(0, 0, 0)).save(tmp_path / "turned5.png")
+    turned(base, -3, fill=(0, 0, 0)).save(tmp_path / "turned3.png")
+    result = run(tmp_path, None, DedupeSettings())
+    rows = result.clusters.set_index("image_id")
+    assert rows.loc["turned5.png", "content_area"] > rows.loc["clean.png", "content_area"]
+    assert set(rows["cluster_id"]) == {"clean.png"}
+    assert rows.loc["turned5.png", "matched_to"] == rows.loc["turned3.png", "matched_to"] == "clean.png"
+    pairs = result.pairs
+    superseded = pairs[pairs["reason"].str.contains("superseded: the cluster was grown again around clean.png")]
+    assert len(superseded) and (superseded["image_a"] == "turned5.png").all()
+    final = pairs[(pairs["image_a"] == "clean.png") & (pairs["decision"] == "accepted")]
+    assert set(final["image_b"]) == {"turned3.png", "turned5.png"}
+
+
+def test_picture_share_and_turned_units_lose_their_corners():
+    c, s = np.cos(np.radians(5)), np.sin(np.radians(5))
+    assert picture_share(100, 100, 0) == pytest.approx(1.0)
+    assert picture_share(100, 100, 5) == pytest.approx(1 / (c + s) ** 2)  # square frame of a turned square
+    assert picture_share(108.4, 100, -5) == picture_share(108.4, 100, 5)
+    frame = pd.DataFrame(
+        {"content_area": [10_000, 11_000, 9_000, 10_000], "box_width": [100, 110, 100, 100], "box_height": [100, 100, 90, 100]},
+        index=[0, 1, 2, 3],
+    )
+    # anchor 1 is turned 5 degrees against members 0 and 2 (which agree with each other); 3 is alone
+    decisions = [(1, 0, Decision(True, "near", "", angle=5.0)), (1, 2, Decision(True, "crop", "", angle=4.6))]
+    cut = discount_turned(frame, {0: 1, 1: 1, 2: 1, 3: 3}, decisions)
+    assert cut.loc[1, "content_area"] == pytest.approx(11_000 * picture_share(110, 100, -4.6))
+    assert cut.loc[[0, 2, 3], "content_area"].tolist() == [10_000, 9_000, 10_000]
 
 
 def test_root_order_prefers_content_then_less_border():
@@ -389,6 +439,47 @@ def test_chains_reach_members_through_accepted_images_only():
     neighbours = {"a": ["b"], "b": ["a", "c"], "c": ["b", "d"], "d": ["c"]}
     root_of, _ = grow_clusters(["a", "b", "c", "d"], neighbours, decide)
     assert root_of == {"a": "a", "b": "a", "c": "c", "d": "c"}
+
+
+def test_clusters_are_grown_again_around_a_better_copy_without_chaining():
+    """t anchors first; the evidence says c is the better copy: the cluster is grown again around c,
+    and every member is checked against c. m is not c's duplicate (only t's), so it leaves; t is
+    c's, and the superseded decisions around t are kept and marked."""
+    verified = {("t", "c"), ("t", "m"), ("c", "t"), ("c", "x"), ("t", "x")}
+
+    def decide(root, item):
+        return Decision((root, item) in verified, "near", "test")
+
+    def best(root, accepted):
+        return "c" if root == "t" else root
+
+    neighbours = {"t": ["c", "m", "x"], "c": ["t", "x"], "m": ["t"], "x": ["t", "c"]}
+    root_of, decisions = grow_clusters(["t", "c", "m", "x"], neighbours, decide, best)
+    assert root_of == {"c": "c", "t": "c", "x": "c", "m": "m"}
+    final = [(r, i, d.accepted) for r, i, d in decisions if "superseded" not in d.reason]
+    assert final == [("c", "t", True), ("c", "x", True), ("c", "m", False)]
+    superseded = [(r, i) for r, i, d in decisions if "superseded: the cluster was grown again around c" in d.reason]
+    assert superseded == [("t", "c"), ("t", "m"), ("t", "x")]
+    # the abandoned anchor, left out by the better copy, still anchors a cluster of its own
+    verified.discard(("c", "t"))
+    root_of, _ = grow_clusters(["t", "c", "m", "x"], neighbours, decide, best)
+    assert root_of == {"c": "c", "x": "c", "t": "t", "m": "t"}
+
+
+def test_lone_copies_are_rescued_at_a_larger_distance(reposts):
+    """With candidates only at 2 bits, several reposts have none and stay alone; the rescue search
+    (lone images against cluster anchors, at rescue_distance) checks them and they join."""
+    strict = run(reposts, None, DedupeSettings(max_distance=2, rescue_distance=0)).clusters.set_index("image_id")
+    lost = {name for name in METHODS if strict.loc[name, "cluster_id"] != "original.png"}
+    assert lost
+    result = run(reposts, None, DedupeSettings(max_distance=2, rescue_distance=16))
+    rows = result.clusters.set_index("image_id")
+    for name in METHODS:
+        assert rows.loc[name, "cluster_id"] == "original.png", name
+    for name in ("burst.jpg", "zoom2.jpg", "stranger.png"):
+        assert rows.loc[name, "cluster_id"] != "original.png", name
+    rescued = result.pairs[result.pairs["image_b"].isin(lost) & (result.pairs["decision"] == "accepted")]
+    assert (rescued["hash_distance"] > 2).all() and len(rescued) >= len(lost)
 
 
 def test_photo_chain_is_cut(tmp_path: Path):

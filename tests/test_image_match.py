@@ -13,7 +13,10 @@ from images_as_data.prepare.image_match import (
     content_box,
     feature_transform,
     fill_area,
+    fill_mask,
     orb_features,
+    refine_transform,
+    turn_degrees,
     view_transform,
 )
 
@@ -87,6 +90,53 @@ def test_fill_of_a_turned_copy_is_measured():
     sky = np.asarray(base).copy()
     sky[:60] = (150, 190, 240)
     assert fill_area(sky, full(sky)) == 0
+
+
+def test_round_surrounds_and_vignettes_are_no_turn():
+    """Flat corners that are not the slivers of one turn (a round fundus or microscope picture on
+    black, corners darkened evenly) are picture, and are hashed as they are; a turned copy of the
+    same picture has the slivers."""
+    base = np.asarray(photo(14, (300, 300))).copy()
+    y, x = np.mgrid[0:300, 0:300]
+    base[(x - 150) ** 2 + (y - 150) ** 2 > 160**2] = 0  # round picture, black outside
+    assert fill_mask(base, full(base)) is None
+    vignette = np.asarray(photo(15, (300, 200))).copy()
+    vignette[(np.abs(x[:200] - 150) + np.abs(y[:200] - 100)) > 210] = 30  # same-sized flat corners
+    assert fill_mask(vignette, full(vignette)) is None
+    copy = np.asarray(jpeg(turned(Image.fromarray(vignette), 3, fill=(255, 255, 255))))
+    mask = fill_mask(copy, full(copy))
+    assert mask is not None and mask.sum() == fill_area(copy, full(copy)) > 0
+
+
+def test_turn_degrees_reads_the_turn_of_an_alignment():
+    c, s = np.cos(np.radians(5)), np.sin(np.radians(5))
+    assert turn_degrees(np.array([[c, s, 0.0], [-s, c, 0.0]])) == pytest.approx(5.0)
+    assert turn_degrees(np.array([[2 * c, 2 * s, 7.0], [-2 * s, 2 * c, 1.0]])) == pytest.approx(5.0)
+    assert turn_degrees(np.array([[-1.0, 0.0, 99.0], [0.0, 1.0, 0.0]])) == pytest.approx(0.0)  # a mirror, not a turn
+
+
+def test_refinement_corrects_an_alignment_a_few_pixels_off():
+    """A turned copy aligned a degree and a few pixels off: edge blocks disagree; the refinement
+    (ECC) restores the alignment. Two different pictures are not made to match."""
+    base = photo(16, (320, 240))
+    a = gray(base)
+    copy = turned(base, 5)
+    b = gray(jpeg(copy))
+    exact = View("full", degrees=5).to_unit(*base.size)  # base -> unit square of the turned frame
+    truth = (np.linalg.inv(exact) @ np.diag([1 / copy.width, 1 / copy.height, 1.0]))[:2]
+    c, s = np.cos(np.radians(1.2)), np.sin(np.radians(1.2))
+    off = (np.array([[c, -s, 4.0], [s, c, -3.0], [0.0, 0.0, 1.0]]) @ np.vstack([truth, [0, 0, 1]]))[:2]
+    before = compare(a, full(a), b, full(b), off)
+    refined = refine_transform(a, b, full(b), off)
+    assert refined is not None
+    after = compare(a, full(a), b, full(b), refined)
+    assert after.agreement > max(0.95, before.agreement + 0.05)
+    corners = np.array([[0.0, copy.width, 0.0, copy.width], [0.0, 0.0, copy.height, copy.height], [1.0, 1.0, 1.0, 1.0]])
+    assert np.abs(off @ corners - truth @ corners).max() > 4.0  # pixels of A
+    assert np.abs(refined @ corners - truth @ corners).max() < 2.0
+    other = gray(photo(17, (320, 240)))
+    unrelated = refine_transform(a, other, full(other), box_transform(full(other), full(a)))
+    assert unrelated is None or compare(a, full(a), other, full(other), unrelated).agreement < 0.6
 
 
 @pytest.mark.parametrize(

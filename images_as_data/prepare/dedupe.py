@@ -17,9 +17,12 @@ In root order (:func:`root_order`: largest content area after trimming borders,
 discounted by the border, then most pixels, most bytes, smallest image_id) each image
 not yet placed anchors a cluster; the images its candidates lead to (breadth first,
 through members already accepted) join only if they are verified duplicates *of the
-anchor* itself. So A~B and B~C never put A and C together unless A~C holds. The root
-(``cluster_id``) is then the member whose content the cluster shares most
-(:func:`shared_areas`, :func:`choose_roots`), usually the anchor.
+anchor* itself. So A~B and B~C never put A and C together unless A~C holds. Where the
+checks show a better copy than the anchor (:func:`discount_turned`, :func:`shared_areas`),
+the cluster is grown again around it (:func:`grow_clusters`). Images left alone get a
+second search at ``rescue_distance`` against the anchors (:func:`rescue_orphans`). The
+root (``cluster_id``) is then the member whose content the cluster shares most
+(:func:`choose_roots`), usually the anchor.
 
 Per-image work is one decode at a reduced size (JPEGs through PIL's draft mode) and
 a few small hashes; the search is sub-quadratic (:mod:`.hamming`); pixel checks run on
@@ -36,7 +39,7 @@ import math
 import os
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, Iterable
 
@@ -53,7 +56,7 @@ from ..common.tables import read_user_csv
 from . import DEDUPE_ANALYSIS_KEYS
 from .dedupe_verify import Decision, Verifier
 from .hamming import cross_pairs, near_pairs
-from .image_match import View, content_box, fill_area
+from .image_match import FILL_LEVEL, View, content_box, fill_mask
 from .inventory import KEPT, VIEW_COLUMNS, read_inventory
 from .phash import dct_bits, dhash_rectangles, phash_rectangles
 from .resize import draft_to, open_rgb, upright_rgb
@@ -121,13 +124,14 @@ class DedupeSettings:
     rotations: bool = True
     crops: bool = True
     verify: str = "features"
-    min_overlap: float = 0.5
+    min_overlap: float = 0.6
     min_agreement: float = 0.8
     max_difference: float = 0.08
     max_motion: float = 0.05
     bursts: str = "separate"
     analysis_size: int = 320
     check_distance: int | None = CHECK_DISTANCE
+    rescue_distance: int = 14
 
     def __post_init__(self) -> None:
         if self.hash not in HASH_FUNCTIONS:
@@ -145,6 +149,8 @@ class DedupeSettings:
                 raise ValueError(f"dedupe.{key} must be between 0 and 1, got {getattr(self, key)}")
         if self.check_distance is not None and not 0 <= self.check_distance < CHECK_BITS:
             raise ValueError(f"dedupe.check_distance must be 0 to {CHECK_BITS - 1} bits or null, got {self.check_distance}")
+        if not 0 <= self.rescue_distance < self.bits:
+            raise ValueError(f"dedupe.rescue_distance must be 0 to {self.bits - 1} for {self.bits}-bit hashes, got {self.rescue_distance}")
         if self.analysis_size < 64:
             raise ValueError(f"dedupe.analysis_size must be at least 64 pixels, got {self.analysis_size}")
 
@@ -326,16 +332,28 @@ def analyse_file(job: tuple[str, int, int], settings: DedupeSettings) -> Analysi
 
 
 def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: DedupeSettings) -> Analysis:
-    """Content box and view hashes of an analysis image (see :func:`analysis_image`)."""
+    """Content box and view hashes of an analysis image (see :func:`analysis_image`).
+
+    The corner fill of a turned copy is hashed as the grey a turned view fills its
+    corners with (:data:`.image_match.FILL_LEVEL`), not in its own colour: a white page
+    turned in black corners is then as close to the page's turned view as the picture
+    allows, whatever colour the reposter chose.
+    """
     pixels = np.asarray(rgb)
     box = content_box(pixels) if settings.borders else (0, 0, rgb.width, rgb.height)
     area = (box[2] - box[0]) * (box[3] - box[1])
-    fill = fill_area(pixels, box) / area if settings.borders else 0.0
+    fill = fill_mask(pixels, box) if settings.borders else None
+    gray = rgb.convert("L")
+    if fill is not None:
+        repainted = np.array(gray)
+        repainted[box[1] : box[3], box[0] : box[2]][fill] = FILL_LEVEL
+        gray = Image.fromarray(repainted)
     fractions = (box[0] / rgb.width, box[1] / rgb.height, box[2] / rgb.width, box[3] / rgb.height)
-    source = _fit(rgb.convert("L"), max(HASH_SOURCE_SIDE, 8 * settings.hash_size), Image.Resampling.BOX)
+    source = _fit(gray, max(HASH_SOURCE_SIDE, 8 * settings.hash_size), Image.Resampling.BOX)
     views = image_views(fractions, settings)
     turned = turned_views(source, views)
-    return Analysis(*full_size, fractions, fill, view_hashes(source, views, settings, turned), check_hashes(source, views, turned))
+    fill_share = float(fill.sum()) / area if fill is not None else 0.0
+    return Analysis(*full_size, fractions, fill_share, view_hashes(source, views, settings, turned), check_hashes(source, views, turned))
 
 
 
@@ -456,23 +474,27 @@ def read_views(path: str | os.PathLike) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"image_id": str, "sha256": str, "codes": str, "check_codes": str}, keep_default_na=False, na_values=[""])
 
 
-def candidate_pairs(files: Files) -> pd.DataFrame:
-    """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits (and, with
-    ``check_distance``, within that many bits of dHash): the closest such views."""
-    settings = files.settings
-    owner, roles, mirrored, rows, checks = [], [], [], [], []
-    for index, analysis in enumerate(files.analyses):
-        for view, code in zip(files.views(index), analysis.codes):
+def _view_table(files: Files, indices: Iterable[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every view of the files ``indices``: owner, role (plain, rotation, crop), mirrored, code bits."""
+    owner, roles, mirrored, rows = [], [], [], []
+    for index in indices:
+        for view, code in zip(files.views(index), files.analyses[index].codes):
             owner.append(index)
             roles.append(_role(view))
             mirrored.append(view.mirror)
             rows.append(code)
-        checks.extend(analysis.checks)
-    if not rows:
+    return np.array(owner, dtype=np.int64), np.array(roles), np.array(mirrored, dtype=bool), hex_to_bits(rows, files.settings.bits)
+
+
+def candidate_pairs(files: Files) -> pd.DataFrame:
+    """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits (and, with
+    ``check_distance``, within that many bits of dHash): the closest such views."""
+    settings = files.settings
+    owner, roles, mirrored, bits = _view_table(files, range(len(files.analyses)))
+    if not len(owner):
         return pd.DataFrame(columns=["a", "b", "distance"])
-    owner, roles, mirrored = np.array(owner), np.array(roles), np.array(mirrored)
-    bits = hex_to_bits(rows, settings.bits)
     check = settings.check_distance is not None
+    checks = [code for analysis in files.analyses for code in analysis.checks]
     check_bits = np.packbits(hex_to_bits(checks, CHECK_BITS), axis=1) if check else None
 
     def checked(i: np.ndarray, j: np.ndarray, distance: np.ndarray) -> tuple:
@@ -600,27 +622,45 @@ def root_reason(root: dict, runner_up: dict | None) -> str:
 # --- clusters grown around roots ----------------------------------------------------------------
 
 
-def grow_clusters(order: list, neighbours, decide: Callable[[object, object], Decision]) -> tuple[dict, list[tuple[object, object, Decision]]]:
+# Times a cluster is grown again around a better copy than its anchor (see grow_clusters).
+MAX_REANCHORS = 2
+
+
+def grow_clusters(
+    order: list,
+    neighbours,
+    decide: Callable[[object, object], Decision],
+    best: Callable[[object, list[tuple[object, Decision]]], object] | None = None,
+    label: Callable[[object], str] = str,
+) -> tuple[dict, list[tuple[object, object, Decision]]]:
     """Clusters of the items of ``order`` (best root first), each grown around its root.
 
     An item not yet placed becomes a root; the items its neighbours (and its accepted
     members' neighbours) lead to, breadth first in root order, are checked against the
     root with ``decide(root, item)`` and join only if accepted. ``neighbours.get(item,
-    ())`` gives an item's neighbours (a dict, or :class:`Neighbours`). Returns the root
-    of every item and every decision taken.
+    ())`` gives an item's neighbours (a dict, or :class:`Neighbours`).
+
+    Re-anchoring: the order is a guess made before any pixel was compared (a turned copy
+    of a dark picture, whose corner fill cannot be told from the picture, looks larger
+    than the original). ``best(root, accepted)`` (``accepted``: each accepted member
+    with its decision) names the member the evidence shows to be the better copy; the
+    cluster is then grown again around it, from scratch (every member checked against
+    the new root, the old root included), at most :data:`MAX_REANCHORS` times. Items
+    left out by the new root are placed later, in order. The decisions of an abandoned
+    growth are returned marked as superseded (naming items by ``label``). Returns the root of every item and every
+    decision taken.
     """
     rank = {item: position for position, item in enumerate(order)}
-
-    def in_order(items) -> list:
-        return sorted((item for item in items if item not in seen), key=rank.__getitem__)
-
     root_of: dict = {}
     decisions = []
-    for root in order:
-        if root in root_of:
-            continue
-        root_of[root] = root
+
+    def grow(root) -> list[tuple[object, object, Decision]]:
         seen = {root}
+
+        def in_order(items) -> list:
+            return sorted((item for item in items if item not in seen), key=rank.__getitem__)
+
+        taken = []
         queue = deque(in_order(neighbours.get(root, ())))
         while queue:
             item = queue.popleft()
@@ -630,10 +670,37 @@ def grow_clusters(order: list, neighbours, decide: Callable[[object, object], De
             if item in root_of:
                 continue
             decision = decide(root, item)
-            decisions.append((root, item, decision))
+            taken.append((root, item, decision))
+            if decision.accepted:
+                queue.extend(in_order(neighbours.get(item, ())))
+        return taken
+
+    pending = list(order)
+    position = 0
+    while position < len(pending):
+        root = pending[position]
+        position += 1
+        if root in root_of:
+            continue
+        taken = grow(root)
+        abandoned = []
+        for _ in range(MAX_REANCHORS if best is not None else 0):
+            accepted = [(item, decision) for _, item, decision in taken if decision.accepted]
+            better = best(root, accepted) if accepted else root
+            if better == root or better not in {item for item, _ in accepted}:
+                break
+            note = f"superseded: the cluster was grown again around {label(better)}, a better copy than {label(root)}"
+            decisions.extend((r, i, replace(d, reason=f"{d.reason} ({note})")) for r, i, d in taken)
+            abandoned += [root, *(item for item, _ in accepted)]
+            root = better
+            taken = grow(root)
+        root_of[root] = root
+        for _, item, decision in taken:
             if decision.accepted:
                 root_of[item] = root
-                queue.extend(in_order(neighbours.get(item, ())))
+        decisions.extend(taken)
+        # an earlier root left out after re-anchoring still anchors a cluster of its own
+        pending[position:position] = sorted({item for item in abandoned if item not in root_of}, key=rank.__getitem__)
     return root_of, decisions
 
 
@@ -647,7 +714,7 @@ def shared_areas(frame: pd.DataFrame, anchor_of: dict[int, int], decisions: list
     anchor's from a crop of the member's, and keeps its whole content). Units clustered
     alone keep their content area.
     """
-    area = frame["content_area"].to_numpy(dtype=np.float64)
+    area = frame["content_area"].astype("float64").to_dict()  # by unit: the frame's index
     accepted = {(anchor, unit): decision for anchor, unit, decision in decisions if decision.accepted}
     covered = defaultdict(list)
     shared = {}
@@ -662,6 +729,52 @@ def shared_areas(frame: pd.DataFrame, anchor_of: dict[int, int], decisions: list
         if len(shares) >= 2:  # with one copy, a band and a crop cannot be told apart
             shared[anchor] = area[anchor] * float(np.median(shares))
     return shared
+
+
+# A unit turned against its cluster's consensus by more than this many degrees is a
+# turned copy (see discount_turned).
+TURNED_DEGREES = 1.0
+
+
+def picture_share(width: float, height: float, degrees: float) -> float:
+    """Share of a ``width`` x ``height`` frame that a picture turned by ``degrees`` fills when
+    the frame was enlarged to hold it (as PIL's ``rotate(expand=True)`` does)."""
+    c, s = math.cos(math.radians(abs(degrees))), math.sin(math.radians(abs(degrees)))
+    if c - s <= 0:
+        return 1.0
+    w, h = (width * c - height * s) / (c * c - s * s), (height * c - width * s) / (c * c - s * s)
+    return float(w * h / (width * height)) if w > 0 and h > 0 else 1.0
+
+
+def discount_turned(frame: pd.DataFrame, anchor_of: dict[int, int], decisions: list[tuple[int, int, Decision]]) -> pd.DataFrame:
+    """``frame`` (by unit) with the corner fill of turned copies taken out of their content area.
+
+    The corner fill of a turned copy of a dark picture cannot be told from the picture
+    (:func:`.image_match.fill_mask` finds no triangles), so the copy measures larger than
+    the original and would lead its cluster. The pixel checks tell: each member's
+    alignment with its anchor has an angle. The cluster's orientation is the median of
+    those angles (the anchor's own being 0); a unit turned from it by more than
+    :data:`TURNED_DEGREES` is a turned copy, and its content area is cut to the share of
+    its content box that a picture turned by that angle fills (:func:`picture_share`).
+    ``frame`` needs content_area, box_width and box_height.
+    """
+    angles = defaultdict(dict)
+    for anchor, unit, decision in decisions:
+        if decision.accepted and decision.angle is not None and unit != anchor and anchor_of.get(unit) == anchor:
+            angles[anchor][unit] = decision.angle
+    cut = {}
+    for anchor, members in angles.items():
+        consensus = float(np.median([0.0, *members.values()]))
+        for unit, angle in {anchor: 0.0, **members}.items():
+            if abs(angle - consensus) > TURNED_DEGREES and unit in frame.index:
+                row = frame.loc[unit]
+                picture = row["box_width"] * row["box_height"] * picture_share(row["box_width"], row["box_height"], angle - consensus)
+                cut[unit] = min(float(row["content_area"]), picture)
+    if not cut:
+        return frame
+    frame = frame.assign(content_area=frame["content_area"].astype("float64"))
+    frame.loc[list(cut), "content_area"] = list(cut.values())
+    return frame
 
 
 def choose_roots(frame: pd.DataFrame, anchor_of: dict[int, int], shared: dict[int, float]) -> dict[int, int]:
@@ -683,18 +796,25 @@ class ComponentJob:
     codes: dict[int, tuple[str, ...]]
     neighbours: Neighbours
     urls: dict[int, frozenset[str]]
+    ranking: pd.DataFrame  # by unit: what root_order and discount_turned need (see _component_jobs)
+
+
+def make_verifier(settings: DedupeSettings, path, stored_size, box, codes) -> Verifier:
+    """A :class:`Verifier` of units, given each unit's path, stored size, content box and view codes."""
+
+    def load(unit: int) -> Image.Image:
+        return analysis_image(path(unit), stored_size(unit), settings.analysis_size)[0]
+
+    def views_codes(unit: int) -> tuple[list[View], np.ndarray]:
+        return image_views(box(unit), settings), hex_to_bits(codes(unit), settings.bits)
+
+    return Verifier(settings, load, views_codes, allowed, match_kind)
 
 
 def cluster_component(job: ComponentJob, settings: DedupeSettings) -> tuple[dict[int, int], list[tuple[int, int, Decision]]]:
     """Grow the clusters of one component, verifying candidates against roots."""
 
-    def load(unit: int) -> Image.Image:
-        return analysis_image(job.paths[unit], job.stored_sizes[unit], settings.analysis_size)[0]
-
-    def views_codes(unit: int) -> tuple[list[View], np.ndarray]:
-        return image_views(job.boxes[unit], settings), hex_to_bits(job.codes[unit], settings.bits)
-
-    verifier = Verifier(settings, load, views_codes, allowed, match_kind)
+    verifier = make_verifier(settings, job.paths.__getitem__, job.stored_sizes.__getitem__, job.boxes.__getitem__, job.codes.__getitem__)
 
     def decide(root: int, unit: int) -> Decision:
         visual = verifier.verify(root, unit)
@@ -705,11 +825,104 @@ def cluster_component(job: ComponentJob, settings: DedupeSettings) -> tuple[dict
             return Decision(True, "url", f"same URL in the metadata ({sorted(shared)[0]}); pixels: {visual.reason}")
         return visual
 
-    return grow_clusters(job.units, job.neighbours, decide)
+    def best(anchor: int, accepted: list[tuple[int, Decision]]) -> int:
+        units = [anchor, *(unit for unit, _ in accepted)]
+        anchor_of, taken = dict.fromkeys(units, anchor), [(anchor, unit, d) for unit, d in accepted]
+        ranking = discount_turned(job.ranking.loc[units], anchor_of, taken)
+        shared = shared_areas(ranking, anchor_of, taken)
+        ranked = root_order(ranking.assign(shared_area=[shared[unit] for unit in units]))
+        return int(ranked["index"].iloc[0])
+
+    return grow_clusters(job.units, job.neighbours, decide, best, label=lambda unit: str(job.ranking.at[unit, "image_id"]))
+
+
+# Clusters (nearest first) an image left alone is checked against by the rescue search.
+RESCUE_TRIES = 2
+
+
+def rescue_candidates(files: Files, orphans: list[int], anchors: list[int]) -> pd.DataFrame:
+    """Pairs (orphan, anchor) whose allowed views are within ``rescue_distance``, with the distance.
+
+    Both ways: every view of an orphan against the plain views of anchors, and the
+    turned views and crop windows of anchors against the plain views of orphans.
+    """
+    settings = files.settings
+    orphan_table, anchor_table = _view_table(files, orphans), _view_table(files, anchors)
+    found = []
+    for (q_owner, q_role, q_mirror, q_bits), (t_owner, t_role, t_mirror, t_bits), orphan_first in (
+        (orphan_table, anchor_table, True),
+        (anchor_table, orphan_table, False),
+    ):
+        targets = np.flatnonzero(t_role == "plain")
+        queries = np.arange(len(q_owner)) if orphan_first else np.flatnonzero(q_role != "plain")
+        if not len(targets) or not len(queries):
+            continue
+        close = cross_pairs(q_bits[queries], t_bits[targets], settings.rescue_distance)
+        i, j = queries[close[:, 0]], targets[close[:, 1]]
+        # the combinations of allowed(): a turned view only with unmirrored views, two plain views not both mirrored
+        keep = np.where(q_role[i] == "rotation", ~q_mirror[i] & ~t_mirror[j], np.where(q_role[i] == "plain", ~(q_mirror[i] & t_mirror[j]), True))
+        orphan, anchor = (q_owner[i], t_owner[j]) if orphan_first else (t_owner[j], q_owner[i])
+        found.append(pd.DataFrame({"orphan": orphan[keep], "anchor": anchor[keep], "distance": close[keep, 2]}))
+    if not found:
+        return pd.DataFrame(columns=["orphan", "anchor", "distance"])
+    pairs = pd.concat(found, ignore_index=True)
+    pairs = pairs[pairs["orphan"] != pairs["anchor"]]
+    return pairs.groupby(["orphan", "anchor"], as_index=False)["distance"].min()
+
+
+def rescue_orphans(
+    files: Files, order: list[int], anchor_of: dict[int, int], verifier: Verifier, decided: Iterable[tuple[int, int]] = ()
+) -> list[tuple[int, int, Decision]]:
+    """Give units left alone by the clustering a second search, at ``rescue_distance`` bits.
+
+    A copy the views miss by a few bits (a watermark or a letterbox on a plain document,
+    a crop of a texture, a turned page) has no candidate and stays alone. Its views are
+    searched again against the anchors of all clusters (a member must match its anchor
+    anyway), within the larger distance; the :data:`RESCUE_TRIES` nearest clusters are
+    checked in turn, the anchor against it (or it against a lone unit ranked after it,
+    which then joins it); pairs in ``decided`` (checked while clustering) are not checked
+    again. The search and the checks concern lone units only, and anchors
+    are few, so this costs little beside the clustering. Updates ``anchor_of``; returns
+    the decisions taken.
+    """
+    rank = {unit: position for position, unit in enumerate(order)}
+    members = defaultdict(int)
+    for unit, anchor in anchor_of.items():
+        members[anchor] += 1
+    orphans = [unit for unit in order if members[anchor_of[unit]] == 1]
+    if not orphans:
+        return []
+    anchors = sorted({anchor for anchor in anchor_of.values()}, key=rank.__getitem__)
+    candidates = rescue_candidates(files, orphans, anchors)
+    candidates = candidates.assign(_rank=candidates["anchor"].map(rank)).sort_values(["orphan", "distance", "_rank"])
+    nearest = {orphan: group["anchor"].tolist() for orphan, group in candidates.groupby("orphan", sort=False)}
+    decisions = []
+    done = {frozenset(pair) for pair in decided}
+    alone = set(orphans)
+    for orphan in orphans:
+        if orphan not in alone:
+            continue  # joined an earlier lone unit
+        tried = set()
+        for target in nearest.get(orphan, []):
+            anchor = anchor_of[target]
+            if anchor in tried or anchor == orphan or frozenset((anchor, orphan)) in done:
+                continue
+            tried.add(anchor)
+            root, unit = (orphan, anchor) if anchor in alone and rank[anchor] > rank[orphan] else (anchor, orphan)
+            decision = verifier.verify(root, unit)
+            decisions.append((root, unit, decision))
+            if decision.accepted:
+                anchor_of[unit] = root
+                alone.discard(unit)
+                alone.discard(root)
+                break
+            if len(tried) == RESCUE_TRIES:
+                break
+    return decisions
 
 
 def _component_jobs(
-    files: Files, unit_of: list[int], order: list[int], pairs: pd.DataFrame, urls: dict[int, frozenset[str]]
+    files: Files, frame: pd.DataFrame, unit_of: list[int], order: list[int], pairs: pd.DataFrame, urls: dict[int, frozenset[str]]
 ) -> list[ComponentJob]:
     """Components (2 units or more) of the graph of candidate pairs and shared URLs between units."""
     unit_array = np.asarray(unit_of, dtype=np.int64)
@@ -734,6 +947,7 @@ def _component_jobs(
         if linked[unit]:
             members[int(component[unit])].append(unit)
     jobs = []
+    ranking = frame[["image_id", "width", "height", "bytes", "content_area", "box_width", "box_height", "index"]]
     for units in members.values():
         frame = files.frame.iloc[units]
         jobs.append(
@@ -745,6 +959,7 @@ def _component_jobs(
                 codes={u: files.analyses[u].codes for u in units},
                 neighbours=Neighbours.of(both, units),
                 urls={u: urls[u] for u in units if u in urls},
+                ranking=ranking.iloc[units],
             )
         )
     return sorted(jobs, key=lambda job: -len(job.units))
@@ -808,6 +1023,8 @@ def dedupe(
     # per distinct file: ranking columns; a unit (pixel group) is led by its best file
     frame = files.frame.assign(
         content_area=[a.content_area for a in files.analyses],
+        box_width=[a.content_size[0] for a in files.analyses],
+        box_height=[a.content_size[1] for a in files.analyses],
         index=np.arange(len(files.analyses)),
     )
     ranked = root_order(frame)
@@ -827,7 +1044,7 @@ def dedupe(
                 grouped[unit_of[file_of_sha[sha_of[image_id]]]].add(url)
         unit_urls = {unit: frozenset(found) for unit, found in grouped.items()}
 
-    jobs = _component_jobs(files, unit_of, order, pairs, unit_urls)
+    jobs = _component_jobs(files, frame, unit_of, order, pairs, unit_urls)
     logger.info("clustering %d components (%d units in them)", len(jobs), sum(len(job.units) for job in jobs))
     anchor_of = {unit: unit for unit in order}
     decisions: list[tuple[int, int, Decision]] = []
@@ -836,11 +1053,23 @@ def dedupe(
     ):
         anchor_of.update(found_anchors)
         decisions.extend(found_decisions)
+    if settings.rescue_distance > settings.max_distance and settings.verify != "none":
+        verifier = make_verifier(
+            settings,
+            lambda unit: files.frame["path"].iat[unit],
+            lambda unit: (int(files.frame["width"].iat[unit]), int(files.frame["height"].iat[unit])),
+            lambda unit: files.analyses[unit].box,
+            lambda unit: files.analyses[unit].codes,
+        )
+        rescued = rescue_orphans(files, order, anchor_of, verifier, [(root, unit) for root, unit, _ in decisions])
+        logger.info("rescue search: %d checks, %d lone images joined a cluster", len(rescued), sum(d.accepted for _, _, d in rescued))
+        decisions.extend(rescued)
     verified = time.perf_counter()
+    frame = discount_turned(frame, anchor_of, decisions)
     shared = shared_areas(frame, anchor_of, decisions)
     root_of = choose_roots(frame, anchor_of, shared)
 
-    clusters = _cluster_rows(kept, files, unit_of, anchor_of, root_of, decisions, shared)
+    clusters = _cluster_rows(kept, files, frame, unit_of, anchor_of, root_of, decisions, shared)
     result = DedupeResult(
         clusters,
         _hash_rows(kept, files, digests),
@@ -868,7 +1097,7 @@ def dedupe(
     return result
 
 
-def _cluster_rows(kept, files, unit_of, anchor_of, root_of, decisions, shared) -> pd.DataFrame:
+def _cluster_rows(kept, files, ranking, unit_of, anchor_of, root_of, decisions, shared) -> pd.DataFrame:
     file_of_sha = dict(zip(files.frame["sha256"], range(len(files.frame))))
     first = files.frame["image_id"].tolist()
     accepted = {(anchor, unit): decision for anchor, unit, decision in decisions if decision.accepted}
@@ -894,9 +1123,8 @@ def _cluster_rows(kept, files, unit_of, anchor_of, root_of, decisions, shared) -
     clusters = pd.DataFrame(rows)
     # why each root leads: against the next unit of its cluster in root order, by shared content
     units = sorted(anchor_of)
-    frame = files.frame.iloc[units][["image_id", "width", "height", "bytes"]].assign(
-        content_area=[files.analyses[u].content_area for u in units], shared_area=[shared[u] for u in units],
-        cluster_id=[first[root_of[u]] for u in units],
+    frame = ranking.loc[units, ["image_id", "width", "height", "bytes", "content_area"]].assign(
+        shared_area=[shared[u] for u in units], cluster_id=[first[root_of[u]] for u in units],
     )  # fmt: skip
     ranked = root_order(frame)
     top_two = ranked.groupby("cluster_id", sort=False).head(2)

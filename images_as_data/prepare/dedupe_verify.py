@@ -6,7 +6,9 @@ content inside borders, a mirror image, a slightly turned copy, a crop window; s
 :class:`Verifier` warps one onto the other that way and compares them block by block
 (:func:`.image_match.compare`). Where that alignment does not hold (a rotation the
 hashes only hinted at, a crop between windows, an overlay that moved the hash) and
-``verify`` is ``features``, ORB keypoints matched with RANSAC give another alignment.
+``verify`` is ``features``, ORB keypoints matched with RANSAC give another alignment;
+the closest one that still fails is refined on the pixels
+(:func:`.image_match.refine_transform`), and must then pass by :data:`REFINED_MARGIN`.
 
 :func:`judge` states the rule. Two images are one photograph when, aligned,
 
@@ -34,7 +36,17 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from .image_match import Comparison, View, compare, content_box, feature_transform, orb_features, view_transform
+from .image_match import (
+    Comparison,
+    View,
+    compare,
+    content_box,
+    feature_transform,
+    orb_features,
+    refine_transform,
+    turn_degrees,
+    view_transform,
+)
 
 # Agreement required with bursts: merge (burst frames agree on most of the picture).
 BURST_AGREEMENT = 0.5
@@ -44,6 +56,11 @@ MIN_BLOCKS = 16
 MAX_SCALE = 8.0
 # Hash alignments tried per pair (closest view pairs first).
 HINTS_TRIED = 4
+# A failed alignment is refined on the pixels when at least this share of blocks agrees
+# already: a near miss, not a different picture.
+REFINE_AGREEMENT = 0.6
+# How much further towards a perfect match a refined alignment must pass (see judge).
+REFINED_MARGIN = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,10 +78,19 @@ class Decision:
     agreement: float | None = None
     largest_difference: float | None = None
     motion: float | None = None
+    angle: float | None = None  # degrees B is turned against A in the alignment judged (mirror aside)
 
 
-def judge(comparison: Comparison, settings) -> tuple[bool, str]:
-    """Apply the rule of the module docstring to one aligned comparison."""
+def judge(comparison: Comparison, settings, margin: float = 0.0) -> tuple[bool, str]:
+    """Apply the rule of the module docstring to one aligned comparison.
+
+    ``margin`` (0 to 1) moves the agreement, difference and motion bars that share of
+    the way towards a perfect match: an alignment fitted to the pixels themselves
+    (:data:`REFINED_MARGIN`) can absorb some of a real difference, so it must pass by more.
+    """
+    min_agreement = settings.min_agreement + margin * (1 - settings.min_agreement)
+    max_difference, max_motion = settings.max_difference * (1 - margin), settings.max_motion * (1 - margin)
+    stricter = " for a refined alignment" if margin else ""
     shares = f"shared region covers {comparison.coverage_a:.0%} / {comparison.coverage_b:.0%} of the two"
     if comparison.blocks < MIN_BLOCKS:
         return False, f"shared region too small to compare ({comparison.blocks} blocks)"
@@ -75,15 +101,15 @@ def judge(comparison: Comparison, settings) -> tuple[bool, str]:
         if comparison.agreement < BURST_AGREEMENT:
             return False, f"only {agree} (< {BURST_AGREEMENT:g} with bursts: merge)"
         return True, f"{agree}; {shares}"
-    if comparison.agreement < settings.min_agreement:
-        return False, f"only {agree} (< min_agreement {settings.min_agreement:g})"
+    if comparison.agreement < min_agreement:
+        return False, f"only {agree} (< min_agreement {min_agreement:.2g}{stricter})"
     kept_apart = "near-identical but distinct photos (a burst, a stereo pair), kept apart (bursts: merge merges them)"
-    if comparison.motion > settings.max_motion:
-        return False, f"{agree} but a region of {comparison.motion:.0%} moved (> max_motion {settings.max_motion:g}): {kept_apart}"
-    if comparison.largest_difference > settings.max_difference:
+    if comparison.motion > max_motion:
+        return False, f"{agree} but a region of {comparison.motion:.0%} moved (> max_motion {max_motion:.2g}{stricter}): {kept_apart}"
+    if comparison.largest_difference > max_difference:
         return False, (
             f"{agree} but a connected {comparison.largest_difference:.0%} differs "
-            f"(> max_difference {settings.max_difference:g}): {kept_apart}"
+            f"(> max_difference {max_difference:.2g}{stricter}): {kept_apart}"
         )
     return True, f"{agree}; {shares}"
 
@@ -162,7 +188,7 @@ class Verifier:
                 return Decision(True, method, f"views within {distance} bits (verify: none)", distance)
             return Decision(False, method, f"closest views {distance} bits apart (> max_distance)", distance)
         size_a, size_b = a.gray.shape[::-1], b.gray.shape[::-1]
-        tried: list[tuple[Comparison, str, int | None]] = []
+        tried: list[tuple[Comparison, str, int | None, np.ndarray, float]] = []  # ..., judging margin
         seen = []
         for _, hint_a, hint_b in hints:
             matrix = view_transform(hint_a, size_a, hint_b, size_b)
@@ -170,16 +196,24 @@ class Verifier:
                 continue
             seen.append(matrix)
             comparison = compare(a.gray, a.box, b.gray, b.box, matrix)
-            tried.append((comparison, "hash", None))
+            tried.append((comparison, "hash", None, matrix, 0.0))
             if judge(comparison, settings)[0] or len(seen) == HINTS_TRIED:
                 break
         if not any(judge(t[0], settings)[0] for t in tried) and settings.verify == "features":
             for alignment in self._keypoint_alignments(a, b, size_b[0]):
-                tried.append((compare(a.gray, a.box, b.gray, b.box, alignment.matrix), "keypoints", alignment.inliers))
+                tried.append((compare(a.gray, a.box, b.gray, b.box, alignment.matrix), "keypoints", alignment.inliers, alignment.matrix, 0.0))
                 if judge(tried[-1][0], settings)[0]:
                     break
-        comparison, how, inliers = max(tried, key=lambda t: (judge(t[0], settings)[0], _score(t[0], settings)))
-        accepted, reason = judge(comparison, settings)
+        if not any(judge(t[0], settings)[0] for t in tried) and settings.verify == "features":
+            # the closest alignment, refined on the pixels: a few pixels off over a turn or a
+            # crop leave blocks near the edges disagreeing where nothing differs
+            comparison, how, inliers, matrix, _ = max(tried, key=lambda t: _score(t[0], settings))
+            if comparison.coverage >= settings.min_overlap and comparison.agreement >= REFINE_AGREEMENT:
+                refined = refine_transform(a.gray, b.gray, b.box, matrix)
+                if refined is not None:
+                    tried.append((compare(a.gray, a.box, b.gray, b.box, refined), f"{how}, refined", inliers, refined, REFINED_MARGIN))
+        comparison, how, inliers, matrix, margin = max(tried, key=lambda t: (judge(t[0], settings, t[4])[0], _score(t[0], settings)))
+        accepted, reason = judge(comparison, settings, margin)
         return Decision(
             accepted,
             method,
@@ -192,6 +226,7 @@ class Verifier:
             round(comparison.agreement, 3),
             round(comparison.largest_difference, 3),
             round(comparison.motion, 3) if comparison.motion_measured else None,
+            round(turn_degrees(matrix), 2),
         )
 
     def _keypoint_alignments(self, a: Picture, b: Picture, width_b: int):

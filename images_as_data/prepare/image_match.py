@@ -116,25 +116,34 @@ def content_box(rgb: np.ndarray, tolerance: int = 24, keep: float = 0.25) -> Box
 
 
 def fill_area(rgb: np.ndarray, box: Box, tolerance: int = 4) -> int:
-    """Pixels of ``box`` in the corner triangles a turned copy fills, or 0.
+    """Pixels of ``box`` in the corner triangles a turned copy fills, or 0 (see :func:`fill_mask`)."""
+    mask = fill_mask(rgb, box, tolerance)
+    return int(mask.sum()) if mask is not None else 0
 
-    A picture turned a few degrees in an enlarged frame leaves a flat triangle in each
-    corner. From each corner whose 3 x 3 pixels are one colour (within 2), the region
-    within ``tolerance`` of that colour connected to it is flood-filled; it counts if
-    it is a triangle (it stops short of the next corner on both edges, and fills at most
-    ``TRIANGLE`` of the rectangle its runs along the two edges span, where a flat sky
-    fills all of it) and if at least three corners have one (a backdrop around a
-    subject reaches every corner as one region, and is no triangle).
+
+def fill_mask(rgb: np.ndarray, box: Box, tolerance: int = 4) -> np.ndarray | None:
+    """The corner triangles a turned copy fills, as a mask of ``box`` (None if there are none).
+
+    A picture turned by an angle in an enlarged frame leaves a flat right triangle in
+    each corner, whose hypotenuse is a side of the picture: its legs are that side
+    times the cosine and the sine of the angle. From each corner whose 3 x 3 pixels are
+    one colour (within 2), the region within ``tolerance`` of that colour connected to
+    it is flood-filled; it counts if it is a triangle (it stops short of the next corner
+    on both edges, and fills at most ``TRIANGLE`` of the rectangle its runs along the two
+    edges span, where a flat sky fills all of it). The triangles of at least three
+    corners must then fit one turn (:func:`_one_turn`): a backdrop around a subject, the
+    dark surround of a round microscope or fundus picture, or a vignette also leaves
+    flat corners, but not slivers with one angle and alternating long legs.
     """
     left, top, right, bottom = box
     region = np.array(rgb[top:bottom, left:right])  # floodFill needs a writable image, even when it only marks the mask
     height, width = region.shape[:2]
     if height < 3 or width < 3:
-        return 0
+        return None
     flags = 4 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
     union = np.zeros((height, width), dtype=bool)
-    corners = 0
-    for x, y in ((0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1)):
+    legs = {}
+    for corner, (x, y) in enumerate(((0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1))):
         patch = region[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].reshape(-1, region.shape[2]).astype(np.int16)
         if (patch.max(axis=0) - patch.min(axis=0)).max() > 2:
             continue
@@ -144,8 +153,32 @@ def fill_area(rgb: np.ndarray, box: Box, tolerance: int = 4) -> int:
         run_x, run_y = int(filled[y].sum()), int(filled[:, x].sum())
         if run_x < width and run_y < height and filled.sum() <= TRIANGLE * run_x * run_y:
             union |= filled
-            corners += 1
-    return int(union.sum()) if corners >= 3 else 0
+            legs[corner] = (run_x, run_y)
+    return union if len(legs) >= 3 and _one_turn(legs) else None
+
+
+def _one_turn(legs: dict[int, tuple[int, int]]) -> bool:
+    """Whether corner triangles (corner 0-3: top left, top right, bottom left, bottom right;
+    legs along x and y) fit one turn: the long leg on one axis at opposite corners and on
+    the other at neighbouring ones, and one angle (within ``TURN_SPREAD`` degrees) of at
+    most ``MAX_TURN`` degrees."""
+    along_x = {corner: run_x >= run_y for corner, (run_x, run_y) in legs.items()}
+    opposite, neighbouring = ((0, 3), (1, 2)), ((0, 1), (0, 2), (3, 1), (3, 2))
+    if any(along_x[i] != along_x[j] for i, j in opposite if i in legs and j in legs):
+        return False
+    if any(along_x[i] == along_x[j] for i, j in neighbouring if i in legs and j in legs):
+        return False
+    angles = [math.degrees(math.atan2(min(leg), max(leg))) for leg in legs.values()]
+    return max(angles) - min(angles) <= TURN_SPREAD and max(angles) <= MAX_TURN
+
+
+# Angles (degrees) the corner triangles of one turned copy may differ by: JPEG ringing
+# and colours of the picture near the fill move a triangle's legs by a pixel or two.
+TURN_SPREAD = 3.0
+# Reposts are turned by a few degrees (a phone held askew, a scan); flat corners whose
+# triangles would mean a larger turn are more often a vignette or a backdrop. A copy
+# turned further is still told by the pixel checks (dedupe's discount_turned).
+MAX_TURN = 15.0
 
 
 # A right triangle fills half the rectangle of its two sides (more once JPEG ringing
@@ -294,6 +327,62 @@ def feature_transform(
             matrix = matrix @ np.array([[-1.0, 0.0, width_b - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
         found.append(Alignment(matrix, mirror, int(inlier_mask.sum()), len(good)))
     return sorted(found, key=lambda alignment: -alignment.inliers)
+
+
+def turn_degrees(matrix: np.ndarray) -> float:
+    """Degrees a 2x3 similarity (or near-similarity) turns by, counter-clockwise as :class:`View`; a mirror is taken out first."""
+    linear = np.asarray(matrix, dtype=np.float64)[:, :2]
+    if np.linalg.det(linear) < 0:
+        linear = linear @ np.diag([-1.0, 1.0])
+    return float(np.degrees(np.arctan2(linear[0, 1], linear[0, 0])))
+
+
+# The refinement runs coarse to fine: at these longer sides (pixels; the last one, 0,
+# at the analysis size), with at most this many iterations each.
+REFINE_SIDES = (160, 0)
+REFINE_ITERATIONS = (30, 10)
+# A refinement is a correction of a few pixels towards a similarity (copies are resized,
+# cropped, turned or mirrored, not sheared): one that moves a corner of B by more than
+# this share of B's longer side, or stretches one axis against the other by more than
+# REFINE_STRETCH, is fitting a difference, not an error, and is dropped.
+REFINE_SHIFT = 0.03
+REFINE_STRETCH = 1.03
+
+
+def refine_transform(gray_a: np.ndarray, gray_b: np.ndarray, box_b: Box, matrix: np.ndarray) -> np.ndarray | None:
+    """``matrix`` (B's pixels onto A's) refined on the pixels by OpenCV's ECC (the affine map
+    maximising the correlation of A with B's content box), or None where it does not converge.
+
+    Coarse to fine (:data:`REFINE_SIDES`): a pixel off at the analysis size is what
+    leaves blocks along a turned copy's edges disagreeing, so the last pass is at full
+    size, started from the coarse pass's answer.
+    """
+    full = np.vstack([np.asarray(matrix, dtype=np.float64), [0.0, 0.0, 1.0]])
+    for side, iterations in zip(REFINE_SIDES, REFINE_ITERATIONS):
+        scale_a = min(1.0, side / max(gray_a.shape)) if side else 1.0
+        scale_b = min(1.0, side / max(gray_b.shape)) if side else 1.0
+        small_a = cv2.resize(gray_a, None, fx=scale_a, fy=scale_a, interpolation=cv2.INTER_AREA) if scale_a < 1 else gray_a
+        small_b = cv2.resize(gray_b, None, fx=scale_b, fy=scale_b, interpolation=cv2.INTER_AREA) if scale_b < 1 else gray_b
+        mask_b = _box_mask(small_b.shape, tuple(round(v * scale_b) for v in box_b))  # type: ignore[arg-type]
+        to_small_a, from_small_b = np.diag([scale_a, scale_a, 1.0]), np.diag([1 / scale_b, 1 / scale_b, 1.0])
+        # ECC maps the template's (A's) coordinates into the input's (B's)
+        warp = np.linalg.inv(to_small_a @ full @ from_small_b)[:2].astype(np.float32)
+        criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4)
+        try:
+            _, warp = cv2.findTransformECC(small_a.astype(np.float32), small_b.astype(np.float32), warp, cv2.MOTION_AFFINE, criteria, mask_b, 5)
+        except cv2.error:  # no convergence: the pictures do not correlate under any nearby warp
+            return None
+        small = np.linalg.inv(np.vstack([warp.astype(np.float64), [0.0, 0.0, 1.0]]))
+        full = np.linalg.inv(to_small_a) @ small @ np.linalg.inv(from_small_b)
+    height, width = gray_b.shape
+    corners = np.array([[0.0, width, 0.0, width], [0.0, 0.0, height, height], [1.0, 1.0, 1.0, 1.0]])
+    start = np.vstack([np.asarray(matrix, dtype=np.float64), [0.0, 0.0, 1.0]])
+    # in B's pixels: where A's points land in B before and after
+    shift = np.abs(np.linalg.solve(full, start @ corners) - corners)[:2].max() / max(height, width)
+    singular = np.linalg.svd(full[:2, :2], compute_uv=False)
+    if shift > REFINE_SHIFT or singular[0] / singular[1] > REFINE_STRETCH:
+        return None
+    return full[:2]
 
 
 # --- comparison ----------------------------------------------------------------------------
