@@ -358,6 +358,12 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
 
 
 
+# Raised when the analysis of an image changes for the same settings, so that analyses
+# cached in the inventory's views.csv are made again (2: a turned copy's corner fill
+# must fit one turn, and is hashed grey).
+ANALYSIS_VERSION = 2
+
+
 @dataclass(frozen=True)
 class Analyser:
     """Dedupe's analysis of an image the inventory has open, so that each file is decoded once.
@@ -372,7 +378,8 @@ class Analyser:
     @property
     def key(self) -> str:
         """What an analysis depends on, to tell whether a cached one is still valid."""
-        return json.dumps({name: getattr(self.settings, name) for name in DEDUPE_ANALYSIS_KEYS}, sort_keys=True)
+        settings = {name: getattr(self.settings, name) for name in DEDUPE_ANALYSIS_KEYS}
+        return json.dumps({**settings, "version": ANALYSIS_VERSION}, sort_keys=True)
 
     @classmethod
     def of(cls, analysis: dict) -> Analyser:
