@@ -13,6 +13,11 @@ from images_as_data.autotag.settings import (
 from images_as_data.common.atomic import write_if_changed
 from images_as_data.common.config import validate_tasks
 from images_as_data.common.listing import list_tree, listing_csv, listing_csv_of_folders
+from images_as_data.common.resources import (
+    store_build_mem_mb,
+    store_reader_mem_mb,
+    table_rows,
+)
 from images_as_data.finetune.grid import (
     SETTING_PATTERN,
     check_finetune_config,
@@ -417,6 +422,31 @@ def finetune_weights_file():
 def weights_cache_folder(wildcards, output):
     """The TORCH_HOME-style cache folder of the weights file: <cache>/hub/checkpoints/<file>."""
     return str(Path(output[0]).parents[2])
+
+
+def store_settings():
+    """How images are decoded into tensor stores (finetune_store and predict_store)."""
+    return {
+        "size": FINETUNE["store_size"],
+        "crop_source": FINETUNE["crop_source"],
+        "max_aspect": FINETUNE["max_aspect"],
+    }
+
+
+def store_mem_mb(wildcards, input, threads):
+    """Memory of a job that decodes the images of its input table (a split CSV, or the
+    images to label) into a store: one row per image, filled in place."""
+    return store_build_mem_mb(table_rows(input[0]), threads=threads, **store_settings())
+
+
+def finetune_run_mem_mb(wildcards, input):
+    """Memory of a training job: finetune.mem_mb (model, batches) plus its task's store."""
+    return store_reader_mem_mb(input.store, FINETUNE["mem_mb"])
+
+
+def predict_mem_mb(wildcards, input):
+    """Memory of a task's prediction job: predict.mem_mb plus the images decoded once."""
+    return store_reader_mem_mb(input.store, config["predict"]["mem_mb"])
 
 
 def finetune_train_options():

@@ -42,12 +42,10 @@ rule finetune_store:
         "../envs/training.yaml"
     threads: FINETUNE["store_threads"]
     resources:
-        mem_mb=FINETUNE["mem_mb"],
+        mem_mb=store_mem_mb,
         runtime=30,
     params:
-        size=FINETUNE["store_size"],
-        crop_source=FINETUNE["crop_source"],
-        max_aspect=FINETUNE["max_aspect"],
+        **store_settings(),
     script:
         "../scripts/finetune_store.py"
 
@@ -70,7 +68,7 @@ rule finetune_run:
     threads: FINETUNE["threads"]
     resources:
         **finetune_gpu_resources(),
-        mem_mb=FINETUNE["mem_mb"],
+        mem_mb=finetune_run_mem_mb,
         runtime=FINETUNE["runtime"],
     params:
         options=finetune_train_options(),

@@ -45,9 +45,31 @@ rule predict_list_images:
         "../scripts/predict_list_images.py"
 
 
-rule predict_new_images:
+# The images to label, decoded once for every task's model (as the tasks' stores are).
+rule predict_store:
     input:
         images=rules.predict_list_images.output.csv,
+    output:
+        store=f"{RESULTS}/predictions/new_images.pt",
+    log:
+        f"{LOGS}/predict/store.log",
+    benchmark:
+        f"{BENCH}/predict/store.tsv"
+    conda:
+        "../envs/training.yaml"
+    threads: FINETUNE["store_threads"]
+    resources:
+        mem_mb=store_mem_mb,
+        runtime=30,
+    params:
+        **store_settings(),
+    script:
+        "../scripts/predict_store.py"
+
+
+rule predict_new_images:
+    input:
+        store=rules.predict_store.output.store,
         runs=rules.finetune_task_runs.output.csv,
         models=predict_models,
     output:
@@ -61,7 +83,7 @@ rule predict_new_images:
     threads: PREDICT["threads"]
     resources:
         **({"gpu": 1} if PREDICT["device"].startswith("cuda") else {}),
-        mem_mb=PREDICT["mem_mb"],
+        mem_mb=predict_mem_mb,
         runtime=30,
     params:
         settings=finetune_grid_ids(),

@@ -8,7 +8,7 @@ write_predictions(
     snakemake.input.runs,
     snakemake.wildcards.task,
     snakemake.params.settings,
-    snakemake.input.images,
+    snakemake.input.store,
     snakemake.output.csv,
     batch=snakemake.params.batch,
     threads=snakemake.threads,

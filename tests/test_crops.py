@@ -1,6 +1,7 @@
 """The book's training crop: RandomResizedCrop(224) from the whole Resize(256) image (not only
 its centre square), batched on tensors, with torchvision's box statistics; evaluation is
-exactly Resize + CenterCrop."""
+Resize + CenterCrop as torchvision does it on PIL images, to within rounding (the store
+resizes with torch's port of PIL's bilinear filter: at most 2 grey levels apart on pure noise)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from images_as_data.finetune.data import (
     cut_crops,
     eval_batch,
     random_crop_boxes,
+    resize_pixels,
 )
 
 from .conftest import torch_threads
@@ -111,14 +113,15 @@ def test_crop_boxes_match_torchvisions_random_resized_crop(width, height):
 
 
 @pytest.mark.parametrize("size", [(90, 30), (30, 70), (45, 45)])
-def test_evaluation_crop_is_exactly_torchvisions_resize_and_centre_crop(tmp_path, size):
+def test_evaluation_crop_is_torchvisions_resize_and_centre_crop_to_within_rounding(tmp_path, size):
     images = {"a": noise(*size, 5), "b": noise(40, 40, 6), "c": noise(50, 40, 7), "d": noise(40, 50, 8)}
     store = build_store(write_split(tmp_path, images), STORE, crop_source="full_image")
     book = transforms.Compose([transforms.Resize(STORE), transforms.CenterCrop(CROP), transforms.PILToTensor()])
     expected = torch.stack([book(Image.open(tmp_path / f"{name}.png").convert("RGB")) for name in images])
     mean, std = torch.tensor([0.485, 0.456, 0.406]), torch.tensor([0.229, 0.224, 0.225])
     ours = eval_batch(store.images, store.geometry, CROP) * std[:, None, None] + mean[:, None, None]
-    assert torch.allclose(ours * 255, expected.float(), atol=1e-3)
+    difference = (ours * 255 - expected.float()).abs()
+    assert difference.max() <= 2 + 1e-3 and difference.mean() < 0.1
 
 
 def test_portrait_images_are_stored_transposed_and_panoramas_scaled_to_max_aspect(tmp_path):
@@ -144,7 +147,7 @@ def test_boxes_on_portrait_images_cut_the_same_pixels_as_on_the_upright_image(tm
     still cut exactly that region, the right way up."""
     images = {"tall": noise(30, 75, 1), "square": noise(40, 40, 2), "wide": noise(60, 40, 3), "other": noise(40, 40, 4)}
     store = build_store(write_split(tmp_path, images), STORE, crop_source="full_image")
-    upright = transforms.Compose([transforms.Resize(STORE), transforms.PILToTensor()])(Image.open(tmp_path / "tall.png"))
+    upright = resize_pixels(transforms.PILToTensor()(Image.open(tmp_path / "tall.png")), STORE, 80)
     assert tuple(upright.shape[1:]) == (80, STORE) and bool(store.transposed[0])
     generator = torch.Generator().manual_seed(0)
     x1 = torch.randint(0, STORE - CROP + 1, (20,), generator=generator).float()

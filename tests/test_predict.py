@@ -9,10 +9,16 @@ import pytest
 import torch
 from PIL import Image
 
-from images_as_data.finetune.data import build_store
+from images_as_data.finetune.data import ImageStore, build_store
 from images_as_data.finetune.model import build_model
-from images_as_data.finetune.pipeline import train_and_save, write_new_image_list, write_predictions
-from images_as_data.finetune.predict import images_in_folder, label_images, list_new_images, unlabelled_images
+from images_as_data.finetune.pipeline import build_image_store_file, train_and_save, write_new_image_list, write_predictions
+from images_as_data.finetune.predict import (
+    images_in_folder,
+    label_images,
+    list_new_images,
+    predict_with_run,
+    unlabelled_images,
+)
 from images_as_data.finetune.synthetic import write_shape_task
 
 STORE, CROP = 40, 32
@@ -86,11 +92,12 @@ def test_predictions_record_the_chosen_model_and_config(trained_run, tmp_path):
     root, run = trained_run
     new = write_shape_task(tmp_path / "new", ["positive"], {"new": 4}, size=STORE, seed=9)[["image_id", "path"]]
     new.to_csv(tmp_path / "new.csv", index=False)
+    build_image_store_file(tmp_path / "new.csv", tmp_path / "new_images.pt", STORE)
     write_predictions(
         root / "grid_runs.csv",
         "shapes",
         ["lr0.01_m0.9_b8"],
-        tmp_path / "new.csv",
+        tmp_path / "new_images.pt",
         tmp_path / "out.csv",
         batch=3,
         device="cpu",
@@ -129,3 +136,25 @@ def test_labelling_a_runs_validation_images_gives_the_probabilities_it_recorded(
     labelled = label_images(model, recorded.reset_index()[["image_id", "path"]], summary["classes"], STORE, CROP,
                             batch=3, crop_source=crop_source).set_index("image_id")  # fmt: skip
     pd.testing.assert_series_equal(labelled["prob_positive"], recorded["prob_positive"], atol=1e-5)
+
+
+def test_one_shared_decode_labels_as_decoding_for_the_run_does(trained_run, tmp_path, caplog):
+    """Every task's predictions read the images decoded once (rule predict_store): the same
+    table as decoding them for the run, unreadable files included; a store decoded with other
+    settings than the run's store is not used (the images are decoded again, with a warning)."""
+    root, run = trained_run
+    new = write_shape_task(tmp_path / "new", ["negative", "positive"], {"new": 3}, size=STORE, seed=3)[["image_id", "path"]]
+    new = pd.concat([new, pd.DataFrame({"image_id": ["gone.png"], "path": [str(tmp_path / "gone.png")]})])
+    new.to_csv(tmp_path / "new.csv", index=False)
+    build_image_store_file(tmp_path / "new.csv", tmp_path / "shared.pt", STORE)
+    shared = ImageStore.load(tmp_path / "shared.pt")
+    assert shared.errors[-1] and not any(shared.errors[:-1])
+    from_store = predict_with_run(run, shared, batch=2, device="cpu")
+    decoded_here = predict_with_run(run, new.reset_index(drop=True), batch=4, device="cpu")
+    pd.testing.assert_frame_equal(from_store, decoded_here, atol=1e-5)
+    assert from_store["status"].tolist() == ["ok"] * 6 + ["unreadable"]
+    other = ImageStore.decode(new.reset_index(drop=True), 2 * STORE)
+    with caplog.at_level("WARNING"):
+        again = predict_with_run(run, other, batch=4, device="cpu")
+    assert "decoding them again" in caplog.text
+    pd.testing.assert_frame_equal(again, decoded_here, atol=1e-5)

@@ -22,13 +22,17 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Callable
 
+import cv2
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image, ImageOps
+import torch.nn.functional as F
+from PIL import ExifTags, Image, ImageOps
 from torchvision.ops import roi_align
 from torchvision.transforms.v2 import functional as TF
 
@@ -45,6 +49,10 @@ CROP_ATTEMPTS = 10  # draws torchvision tries before falling back to a centre cr
 FULL_IMAGE, CENTRE_SQUARE = "full_image", "centre_square"
 CROP_SOURCES = (FULL_IMAGE, CENTRE_SQUARE)
 DEFAULT_MAX_ASPECT = 3.0
+
+# Decoded pixels are wrapped read-only (np.asarray of a PIL image) and only read: resized
+# into a new tensor or copied into the canvas, so copying them first would only cost time.
+warnings.filterwarnings("ignore", message="The given NumPy array is not writable", module=__name__)
 
 
 class DataError(ValueError):
@@ -76,16 +84,6 @@ class Geometry:
         """Boxes (x1, y1, x2, y2) drawn on the Resize(S) images -> canvas coordinates."""
         scaled = boxes * self.scales[:, None]
         return torch.where(self.transposed[:, None], scaled[:, [1, 0, 3, 2]], scaled)
-
-
-@dataclass
-class Decoded:
-    """One image as it goes into the store: pixels in canvas orientation and its geometry."""
-
-    pixels: torch.Tensor  # 3 x h x w uint8
-    size: tuple[int, int]  # width, height after Resize(S), own orientation
-    scale: float = 1.0
-    transposed: bool = False
 
 
 @dataclass
@@ -125,13 +123,74 @@ class TensorStore:
         return {"store_size": self.size, "crop_source": self.crop_source, "max_aspect": self.max_aspect}
 
     def save(self, path: str | os.PathLike) -> None:
-        state = {key: value for key, value in vars(self).items() if key != "geometry"}
-        with atomic_path(path) as tmp:
-            torch.save(state, tmp)
+        save_state({key: value for key, value in vars(self).items() if key != "geometry"}, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "TensorStore":
-        return cls(**torch.load(path, map_location="cpu", weights_only=True))
+        """The store with its images memory-mapped from the file (see load_state)."""
+        return cls(**load_state(path))
+
+
+def save_state(state: dict, path: str | os.PathLike) -> None:
+    """torch.save of a store's fields, atomically. torch.save writes each tensor's memory
+    as it is (no copy), so saving adds nothing to the memory the images already take."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_state(path: str | os.PathLike) -> dict:
+    """A store's fields with the tensors memory-mapped read-only from the file: the jobs of
+    one node that read a store share its pages in the page cache instead of each holding
+    a copy, and pages are read as batches need them."""
+    return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+
+
+@dataclass
+class ImageStore:
+    """Images to label, decoded once for every task's model (rule predict_store): the
+    canvas, geometry and, per image, why it cannot be read ("" when it was)."""
+
+    images: torch.Tensor  # N x 3 x S x W uint8
+    image_ids: list[str]
+    paths: list[str]
+    errors: list[str]
+    crop_source: str
+    max_aspect: float
+    sizes: torch.Tensor
+    scales: torch.Tensor
+    transposed: torch.Tensor
+
+    @property
+    def geometry(self) -> Geometry:
+        return Geometry(self.sizes, self.scales, self.transposed)
+
+    @property
+    def size(self) -> int:
+        return int(self.images.shape[-2])
+
+    def description(self) -> dict:
+        """As TensorStore.description: a run's images can be read from this store when equal."""
+        return {"store_size": self.size, "crop_source": self.crop_source, "max_aspect": self.max_aspect}
+
+    @classmethod
+    def decode(
+        cls, images: pd.DataFrame, size: int, threads: int = 1, crop_source: str = FULL_IMAGE,
+        max_aspect: float = DEFAULT_MAX_ASPECT,
+    ) -> "ImageStore":  # fmt: skip
+        """Decode the images of a table with image_id and path columns."""
+        decoded = decode_images(images["path"].tolist(), size, threads, crop_source, max_aspect)
+        geometry = decoded.geometry
+        return cls(
+            decoded.images, images["image_id"].tolist(), images["path"].tolist(), decoded.errors, crop_source,
+            float(max_aspect), geometry.sizes, geometry.scales, geometry.transposed,
+        )  # fmt: skip
+
+    def save(self, path: str | os.PathLike) -> None:
+        save_state(dict(vars(self)), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ImageStore":
+        return cls(**load_state(path))
 
 
 def read_split_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -182,35 +241,182 @@ def resized_size(width: int, height: int, size: int) -> tuple[int, int]:
     return int(size * width / height), size
 
 
-def _open_rgb(path: str | os.PathLike, size: int) -> Image.Image:
+@dataclass(frozen=True)
+class Placement:
+    """Where one image goes in the canvas, known from the file's header before decoding.
+
+    ``size``: width and height after Resize(S) of the upright image (EXIF orientation
+    applied); ``target``: the pixels stored, upright (``size`` times ``scale``, rounded);
+    ``orientation``: the file's EXIF orientation (1-8), applied to the pixels while they are
+    copied into the canvas; ``rgb_jpeg``: a JPEG of three colour channels (decoded by OpenCV);
+    ``file_size``: the file's own width and height.
+    """
+
+    size: tuple[int, int]
+    target: tuple[int, int]
+    scale: float = 1.0
+    transposed: bool = False
+    orientation: int = 1
+    rgb_jpeg: bool = False
+    file_size: tuple[int, int] = (0, 0)
+
+    @property
+    def stored(self) -> tuple[int, int]:
+        """(rows, columns) the image takes in the canvas."""
+        width, height = self.target
+        return (width, height) if self.transposed else (height, width)
+
+    @property
+    def file_target(self) -> tuple[int, int]:
+        """``target`` in the file's own orientation (before EXIF rotation)."""
+        width, height = self.target
+        return (height, width) if self.orientation in SIDEWAYS else (width, height)
+
+
+# EXIF orientations whose pixels are turned a quarter (width and height swap).
+SIDEWAYS = (5, 6, 7, 8)
+
+
+def place(
+    width: int, height: int, orientation: int, size: int, crop_source: str, max_aspect: float, rgb_jpeg: bool = False
+) -> Placement:
+    """The Placement of a `width` x `height` file (as stored, before EXIF rotation)."""
+    file_size = (width, height)
+    if orientation in SIDEWAYS:
+        width, height = height, width
+    if crop_source == CENTRE_SQUARE:
+        return Placement((size, size), (size, size), orientation=orientation, rgb_jpeg=rgb_jpeg, file_size=file_size)
+    resized = resized_size(width, height, size)
+    scale = min(1.0, math.floor(size * max_aspect) / max(resized))
+    target = (max(1, round(resized[0] * scale)), max(1, round(resized[1] * scale)))
+    return Placement(resized, target, scale, resized[1] > resized[0], orientation, rgb_jpeg, file_size)
+
+
+def _orientation(image: Image.Image) -> int:
+    # A PNG's getexif() decodes the whole image when the header has no eXIf chunk; the
+    # header is all a probe reads, and decode_into checks again once the pixels are loaded.
+    if image.format == "PNG" and "exif" not in image.info:
+        return 1
+    return int(image.getexif().get(ExifTags.Base.Orientation, 1) or 1)
+
+
+def probe(path: str | os.PathLike, size: int, crop_source: str, max_aspect: float) -> Placement:
+    """An image's Placement from its header, without decoding its pixels."""
     with Image.open(path) as image:
-        image.draft("RGB", (size, size))  # lets JPEG decode at a reduced scale, never below size
-        return ImageOps.exif_transpose(image).convert("RGB")
+        rgb_jpeg = image.format == "JPEG" and image.mode == "RGB"
+        return place(*image.size, _orientation(image), size, crop_source, max_aspect, rgb_jpeg)
 
 
-def _to_tensor(image: Image.Image) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)
+def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """A 3 x H x W array turned as ImageOps.exif_transpose turns the image, as a view (no copy)."""
+    rows, columns = 1, 2
+    turns = {
+        2: lambda a: a[:, :, ::-1],  # mirrored left-right
+        3: lambda a: a[:, ::-1, ::-1],  # rotated 180
+        4: lambda a: a[:, ::-1, :],  # mirrored top-bottom
+        5: lambda a: a.swapaxes(rows, columns),  # transposed
+        6: lambda a: np.rot90(a, -1, axes=(rows, columns)),  # rotated 90 clockwise
+        7: lambda a: a.swapaxes(rows, columns)[:, ::-1, ::-1],  # transversed
+        8: lambda a: np.rot90(a, 1, axes=(rows, columns)),  # rotated 90 anticlockwise
+    }
+    return turns[orientation](pixels) if orientation in turns else pixels
 
 
-def load_square_image(path: str | os.PathLike, size: int) -> Decoded:
-    """Decode an image, resize its shorter side to `size` and centre-crop: 3 x size x size uint8."""
-    square = ImageOps.fit(_open_rgb(path, size), (size, size), method=Image.Resampling.BILINEAR)
-    return Decoded(_to_tensor(square), (size, size))
+def resize_pixels(pixels: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """A 3 x H x W uint8 image resized to width x height with the bilinear filter of PIL and
+    torchvision's Resize (torch's uint8 antialiased kernel, ported from Pillow: within a grey
+    level or two of PIL's resize, and several times faster); the image itself when it has
+    that size already."""
+    if tuple(pixels.shape[-2:]) == (height, width):
+        return pixels
+    return F.interpolate(pixels[None], size=(height, width), mode="bilinear", antialias=True)[0]
 
 
-def load_full_image(path: str | os.PathLike, size: int, max_aspect: float = DEFAULT_MAX_ASPECT) -> Decoded:
-    """Decode an image and resize it whole as Resize(size) does; portrait images come back
-    transposed (short side along the rows). Images longer than max_aspect x size are scaled
-    down to that length, and the scale is recorded."""
-    image = _open_rgb(path, size)
-    width, height = resized_size(*image.size, size)
-    scale = min(1.0, math.floor(size * max_aspect) / max(width, height))
-    target = (max(1, round(width * scale)), max(1, round(height * scale)))
-    pixels = _to_tensor(image.resize(target, Image.Resampling.BILINEAR))
-    transposed = height > width
-    if transposed:
-        pixels = pixels.transpose(1, 2).contiguous()
-    return Decoded(pixels, (width, height), scale, transposed)
+# OpenCV's decoding at 1/2, 1/4, 1/8 scale (libjpeg-turbo's DCT scaling, as PIL's draft).
+REDUCED_READS = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2), (1, cv2.IMREAD_COLOR))
+
+
+def _decode_jpeg(path: str | os.PathLike, width: int, height: int, file_size: tuple[int, int]) -> np.ndarray:
+    """A colour JPEG decoded at the smallest DCT scale that keeps it at least width x height,
+    as 3 x H x W RGB (a view of OpenCV's BGR array). The same pixels as PIL's draft and
+    load (the same libjpeg-turbo decoder), without PIL's copy out of its 4-byte pixels."""
+    most = min(file_size[0] // width, file_size[1] // height)
+    flag = next(flag for factor, flag in REDUCED_READS if factor <= max(1, most))
+    bgr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    if bgr is None:
+        raise DataError(f"{path}: OpenCV cannot decode this JPEG")
+    return bgr.transpose(2, 0, 1)[::-1]
+
+
+def _decode_with_pil(path: str | os.PathLike, placement: Placement, size: int, crop_source: str, max_aspect: float):
+    """Pixels (3 x H x W, file orientation; upright for centre squares) and the placement, by PIL."""
+    with Image.open(path) as image:
+        image.draft("RGB", placement.file_target)  # JPEG DCT scaling, never below the target
+        image.load()
+        if image.format == "PNG" and _orientation(image) != placement.orientation:
+            placement = place(*image.size, _orientation(image), size, crop_source, max_aspect)
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        if crop_source == CENTRE_SQUARE:
+            square = ImageOps.fit(ImageOps.exif_transpose(rgb), (size, size), method=Image.Resampling.BILINEAR)
+            return np.asarray(square).transpose(2, 0, 1), placement
+        return np.asarray(rgb).transpose(2, 0, 1), placement
+
+
+def decode_into(
+    canvas: np.ndarray, index: int, path: str | os.PathLike, placement: Placement, size: int, crop_source: str, max_aspect: float
+) -> Placement:
+    """Decode one image into row `index` of the N x 3 x S x W canvas, resized as `placement`
+    says, and return its placement (a PNG whose EXIF orientation shows only once its pixels
+    are loaded gets a new one). JPEGs are decoded at reduced DCT scale, never below the target."""
+    if placement.rgb_jpeg and crop_source == FULL_IMAGE:
+        pixels = _decode_jpeg(path, *placement.file_target, placement.file_size)
+    else:
+        pixels, placement = _decode_with_pil(path, placement, size, crop_source, max_aspect)
+    if crop_source == FULL_IMAGE:
+        # torch has no negative strides: resize the BGR-ordered view's base, flip afterwards.
+        flipped = pixels.strides[0] < 0
+        base = pixels[::-1] if flipped else pixels
+        resized = resize_pixels(torch.from_numpy(base), *placement.file_target).numpy()
+        pixels = upright(resized[::-1] if flipped else resized, placement.orientation)
+    if placement.transposed:
+        pixels = pixels.swapaxes(1, 2)
+    rows, columns = placement.stored
+    if pixels.shape[1:] != (rows, columns) or rows > canvas.shape[2] or columns > canvas.shape[3]:
+        raise DataError(f"{path}: decoded as {pixels.shape[2]} x {pixels.shape[1]} pixels, not the {columns} x {rows} its header gives")
+    canvas[index, :, :rows, :columns] = pixels
+    return placement
+
+
+@dataclass
+class DecodedImages:
+    """Images decoded into one zero-padded N x 3 x S x W canvas, with their geometry; the row
+    of an image that cannot be read stays zero and its ``errors`` entry says why ("" if read)."""
+
+    images: torch.Tensor
+    geometry: Geometry
+    errors: list[str]
+
+    @property
+    def readable(self) -> list[int]:
+        return [index for index, error in enumerate(self.errors) if not error]
+
+
+def _error(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def for_each(work: Callable[[int], None], n: int, threads: int) -> None:
+    """work(0), ..., work(n - 1) on `threads` threads, each taking the next index as it is
+    free: no future per image (at ~2 ms an image, a thread pool's hand-offs cost 10 %)."""
+    indices = iter(range(n))  # next() of a range iterator is atomic under the GIL
+
+    def run() -> None:
+        for index in indices:
+            work(index)
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for future in [pool.submit(run) for _ in range(max(1, min(threads, n)))]:
+            future.result()
 
 
 def decode_images(
@@ -219,36 +425,47 @@ def decode_images(
     threads: int = 1,
     crop_source: str = FULL_IMAGE,
     max_aspect: float = DEFAULT_MAX_ASPECT,
-) -> list[Decoded | Exception]:
-    """Decode many images in parallel for a store of `crop_source`; a failure is returned in place of its image."""
+) -> DecodedImages:
+    """Decode many images for a store of `crop_source`, in place into one preallocated canvas.
+
+    A first pass reads every header (size, EXIF orientation) to size the canvas; then
+    `threads` threads decode one image each at a time straight into its row (PIL and torch
+    release the GIL), so memory peaks at the canvas plus one image per thread.
+    """
     if crop_source not in CROP_SOURCES:
         raise DataError(f"finetune.crop_source '{crop_source}' is not one of {list(CROP_SOURCES)}")
+    errors = [""] * len(paths)
+    placements: list[Placement | None] = [None] * len(paths)
 
-    def decode(path: str) -> Decoded | Exception:
+    def read_header(index: int) -> None:
         try:
-            if crop_source == CENTRE_SQUARE:
-                return load_square_image(path, size)
-            return load_full_image(path, size, max_aspect)
+            placements[index] = probe(paths[index], size, crop_source, max_aspect)
         except Exception as error:  # reported per file by the caller
-            return error
+            errors[index] = _error(error)
 
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        return list(pool.map(decode, paths))
+    for_each(read_header, len(paths), threads)
+    width = max([p.stored[1] for p in placements if p is not None], default=size)
+    canvas = torch.zeros(len(paths), 3, size, width, dtype=torch.uint8)
+    pixels = canvas.numpy()  # the same memory; numpy copies turned views fast
 
+    def decode(index: int) -> None:
+        if placements[index] is None:
+            return
+        try:
+            placements[index] = decode_into(pixels, index, paths[index], placements[index], size, crop_source, max_aspect)
+        except Exception as error:
+            errors[index] = _error(error)
+            pixels[index] = 0
 
-def assemble(decoded: list[Decoded], size: int) -> tuple[torch.Tensor, Geometry]:
-    """Decoded images in one zero-padded N x 3 x size x W canvas, and their geometry."""
-    width = max(item.pixels.shape[-1] for item in decoded)
-    canvas = torch.zeros(len(decoded), 3, size, width, dtype=torch.uint8)
-    for index, item in enumerate(decoded):
-        _, height, item_width = item.pixels.shape
-        canvas[index, :, :height, :item_width] = item.pixels
+    for_each(decode, len(paths), threads)
+    unread = Placement((size, size), (size, size))
+    done = [p if p is not None and not e else unread for p, e in zip(placements, errors)]
     geometry = Geometry(
-        torch.tensor([item.size for item in decoded], dtype=torch.float32).reshape(-1, 2),
-        torch.tensor([item.scale for item in decoded], dtype=torch.float32),
-        torch.tensor([item.transposed for item in decoded], dtype=torch.bool),
+        torch.tensor([p.size for p in done], dtype=torch.float32).reshape(-1, 2),
+        torch.tensor([p.scale for p in done], dtype=torch.float32),
+        torch.tensor([p.transposed for p in done], dtype=torch.bool),
     )
-    return canvas, geometry
+    return DecodedImages(canvas, geometry, errors)
 
 
 def build_store(
@@ -266,15 +483,15 @@ def build_store(
     check_classes(labels, splits, classes, str(split_csv))
     decoded = decode_images(table["path"].tolist(), size, threads, crop_source, max_aspect)
     failures = [
-        f"{image_id} ({path}): {result}"
-        for image_id, path, result in zip(table["image_id"], table["path"], decoded)
-        if isinstance(result, Exception)
+        f"{image_id} ({path}): {error}"
+        for image_id, path, error in zip(table["image_id"], table["path"], decoded.errors)
+        if error
     ]
     if failures:
         raise DataError(f"{split_csv}: {len(failures)} image(s) cannot be read: " + "; ".join(failures[:10]))
-    images, geometry = assemble(decoded, size)  # type: ignore[arg-type]
+    geometry = decoded.geometry
     return TensorStore(
-        images=images,
+        images=decoded.images,
         labels=torch.tensor([classes.index(label) for label in labels], dtype=torch.long),
         image_ids=table["image_id"].tolist(),
         paths=table["path"].tolist(),

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from ..common.atomic import atomic_path, write_csv, write_text
-from .data import DEFAULT_MAX_ASPECT, FULL_IMAGE, TensorStore, build_store
+from .data import DEFAULT_MAX_ASPECT, FULL_IMAGE, ImageStore, TensorStore, build_store
 from .grid import Setting
 from .model import fetch_imagenet_weights
 from .predict import list_new_images, predict_with_run
@@ -122,19 +122,39 @@ def write_new_image_list(
     write_csv(images, out_csv)
 
 
+def build_image_store_file(
+    images_csv: PathLike,
+    store_path: PathLike,
+    size: int,
+    threads: int = 1,
+    crop_source: str = FULL_IMAGE,
+    max_aspect: float = DEFAULT_MAX_ASPECT,
+) -> None:
+    """Decode the images to label once, for every task's predictions (rule predict_store)."""
+    images = pd.read_csv(images_csv, dtype=str, keep_default_na=False)
+    store = ImageStore.decode(images, size, threads, crop_source, max_aspect)
+    unreadable = sum(1 for error in store.errors if error)
+    log.info(
+        "%s store of %d images to label at %d px, canvas %s, %.1f MB; %d unreadable",
+        crop_source, len(images), size, "x".join(map(str, store.images.shape[-2:])), store.images.numel() / 1e6, unreadable,
+    )  # fmt: skip
+    store.save(store_path)
+
+
 def write_predictions(
     grid_runs_csv: PathLike,
     task: str,
     settings: list[str],
-    images_csv: PathLike,
+    store_path: PathLike,
     out_csv: PathLike,
     batch: int = 64,
     threads: int = 1,
     device: str = "auto",
 ) -> None:
-    """Label the new images with the task's chosen model (book Section 7.7)."""
+    """Label the new images, decoded once for all tasks (ImageStore), with the task's chosen
+    model (book Section 7.7)."""
     torch.set_num_threads(threads)
-    images = pd.read_csv(images_csv, dtype=str, keep_default_na=False)
+    images = ImageStore.load(store_path)
     run_dir = chosen_run_dir(grid_runs_csv, task, settings)
     table = predict_with_run(run_dir, images, batch=batch, threads=threads, device=device)
     unreadable = table[table["status"] != "ok"]

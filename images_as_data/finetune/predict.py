@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -11,9 +12,11 @@ import torch
 from torch import nn
 
 from ..common.listing import list_tree
-from .data import CENTRE_SQUARE, DEFAULT_MAX_ASPECT, FULL_IMAGE, Decoded, assemble, decode_images, eval_batch
+from .data import CENTRE_SQUARE, DEFAULT_MAX_ASPECT, FULL_IMAGE, ImageStore, eval_batch
 from .model import build_model
 from .train import resolve_device
+
+log = logging.getLogger(__name__)
 
 
 def unlabelled_images(manifest_csv: str | os.PathLike, aggregated_csv: str | os.PathLike) -> pd.DataFrame:
@@ -64,6 +67,31 @@ def load_trained_model(model_path: str | os.PathLike, summary: dict, device: tor
 
 
 @torch.no_grad()
+def label_store(model: nn.Module, store: ImageStore, classes: list[str], crop_size: int, batch: int = 64) -> pd.DataFrame:
+    """Predicted class and per-class probabilities of every image of a decoded store, `batch`
+    images at a time (read from the memory-mapped store as they are needed); images that
+    could not be read get status "unreadable" and the reason."""
+    device = next(model.parameters()).device
+    readable = [index for index, error in enumerate(store.errors) if not error]
+    probabilities: dict[int, list[float]] = {}
+    for start in range(0, len(readable), batch):
+        rows = torch.tensor(readable[start : start + batch], dtype=torch.long)
+        logits = model(eval_batch(store.images[rows].to(device), store.geometry[rows], crop_size))
+        probabilities.update(zip(rows.tolist(), torch.softmax(logits.float(), dim=1).cpu().tolist()))
+    table = []
+    for index, (image_id, path, error) in enumerate(zip(store.image_ids, store.paths, store.errors)):
+        row: dict = {"image_id": image_id, "path": path}
+        if error:
+            row.update(status="unreadable", reason=error, predicted="")
+        else:
+            probs = probabilities[index]
+            row.update(status="ok", reason="", predicted=classes[max(range(len(classes)), key=probs.__getitem__)])
+            row.update({f"prob_{name}": p for name, p in zip(classes, probs)})
+        table.append(row)
+    columns = ["image_id", "path", "status", "reason", "predicted"] + [f"prob_{name}" for name in classes]
+    return pd.DataFrame(table, columns=columns)
+
+
 def label_images(
     model: nn.Module,
     images: pd.DataFrame,
@@ -75,47 +103,51 @@ def label_images(
     crop_source: str = FULL_IMAGE,
     max_aspect: float = DEFAULT_MAX_ASPECT,
 ) -> pd.DataFrame:
-    """Predicted class and per-class probabilities per image; unreadable files get status and reason.
-
-    Images are decoded as the run's store decoded them (`crop_source`, `max_aspect`), so a
-    training image gets the same probabilities here as in the run's validation pass.
-    """
-    device = next(model.parameters()).device
-    rows: list[dict] = []
+    """label_store over images decoded here, `batch` at a time, as the run's store decoded
+    them (`crop_source`, `max_aspect`), so a training image gets the same probabilities here
+    as in the run's validation pass."""
+    tables = []
     for start in range(0, len(images), batch):
-        chunk = images.iloc[start : start + batch]
-        decoded = decode_images(chunk["path"].tolist(), store_size, threads, crop_source, max_aspect)
-        readable = [item for item in decoded if isinstance(item, Decoded)]
-        probabilities = iter(())
-        if readable:
-            canvas, geometry = assemble(readable, store_size)
-            logits = model(eval_batch(canvas.to(device), geometry, crop_size))
-            probabilities = iter(torch.softmax(logits.float(), dim=1).cpu().tolist())
-        for (image_id, path), result in zip(chunk[["image_id", "path"]].itertuples(index=False), decoded):
-            row: dict = {"image_id": image_id, "path": path}
-            if isinstance(result, Exception):
-                row.update(status="unreadable", reason=f"{type(result).__name__}: {result}", predicted="")
-            else:
-                probs = next(probabilities)
-                row.update(status="ok", reason="", predicted=classes[max(range(len(classes)), key=probs.__getitem__)])
-                row.update({f"prob_{name}": p for name, p in zip(classes, probs)})
-            rows.append(row)
+        chunk = ImageStore.decode(images.iloc[start : start + batch], store_size, threads, crop_source, max_aspect)
+        tables.append(label_store(model, chunk, classes, crop_size, batch))
     columns = ["image_id", "path", "status", "reason", "predicted"] + [f"prob_{name}" for name in classes]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=columns)
+
+
+def run_store_description(summary: dict) -> dict:
+    """How a run's store decoded its images (runs from before the full-image store have no
+    crop_source: theirs was the centre square)."""
+    return {
+        "store_size": summary["store_size"],
+        "crop_source": summary.get("crop_source", CENTRE_SQUARE),
+        "max_aspect": float(summary.get("max_aspect", DEFAULT_MAX_ASPECT)),
+    }
 
 
 def predict_with_run(
-    run_dir: str | os.PathLike, images: pd.DataFrame, batch: int = 64, threads: int = 1, device: str = "auto"
+    run_dir: str | os.PathLike, images: ImageStore | pd.DataFrame, batch: int = 64, threads: int = 1, device: str = "auto"
 ) -> pd.DataFrame:
-    """Label images with the model of one fine-tuning run and record which model and config did it."""
+    """Label images with the model of one fine-tuning run and record which model and config did it.
+
+    `images` decoded once for all tasks (an ImageStore) are used as they are when they were
+    decoded as the run's store was; otherwise (a table, or a run trained with other store
+    settings) they are decoded here as the run's store was.
+    """
     run = Path(run_dir)
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     model = load_trained_model(run / "model.pt", summary, resolve_device(device))
-    # Runs from before the full-image store have no crop_source: theirs was the centre square.
-    table = label_images(
-        model, images, summary["classes"], summary["store_size"], summary["crop_size"], batch, threads,
-        crop_source=summary.get("crop_source", CENTRE_SQUARE), max_aspect=summary.get("max_aspect", DEFAULT_MAX_ASPECT),
-    )  # fmt: skip
+    decoding = run_store_description(summary)
+    if isinstance(images, ImageStore) and images.description() == decoding:
+        table = label_store(model, images, summary["classes"], summary["crop_size"], batch)
+    else:
+        if isinstance(images, ImageStore):
+            log.warning("%s was trained on a store decoded as %s, the images to label as %s: decoding them again",
+                        run, decoding, images.description())  # fmt: skip
+            images = pd.DataFrame({"image_id": images.image_ids, "path": images.paths})
+        table = label_images(
+            model, images, summary["classes"], decoding["store_size"], summary["crop_size"], batch, threads,
+            crop_source=decoding["crop_source"], max_aspect=decoding["max_aspect"],
+        )  # fmt: skip
     table.insert(2, "task", summary["task"])
     table["model"] = (run / "model.pt").as_posix()
     table["setting"] = summary["setting"]
