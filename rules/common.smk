@@ -202,10 +202,13 @@ def metadata_csv():
     return [path] if path else []
 
 
+def decode_mb_per_thread():
+    """A decoding worker holds at most one image of inventory.max_pixels (RGB) and its copy."""
+    return 2 * 3 * config["inventory"]["max_pixels"] // 1_000_000 + 100
+
+
 def parallel_mem_mb(wildcards, threads):
-    """Decoding workers each hold at most one image of inventory.max_pixels (RGB) and its copy."""
-    per_worker = 2 * 3 * config["inventory"]["max_pixels"] // 1_000_000 + 100
-    return 1000 + per_worker * threads
+    return 1000 + decode_mb_per_thread() * threads
 
 
 def dedupe_mem_mb(wildcards, input, threads):
@@ -436,7 +439,12 @@ def store_settings():
 def store_mem_mb(wildcards, input, threads):
     """Memory of a job that decodes the images of its input table (a split CSV, or the
     images to label) into a store: one row per image, filled in place."""
-    return store_build_mem_mb(table_rows(input[0]), threads=threads, **store_settings())
+    return store_build_mem_mb(
+        table_rows(input[0]),
+        threads=threads,
+        per_thread_mb=decode_mb_per_thread(),
+        **store_settings(),
+    )
 
 
 def finetune_run_mem_mb(wildcards, input):

@@ -195,8 +195,8 @@ def test_memory_of_store_jobs_follows_the_data_size(tmp_path):
     (tmp_path / "split.csv").write_text("image_id,path\n" + "".join(f"{i},{i}.png\n" for i in range(1000)))
     assert table_rows(tmp_path / "split.csv") == 1000
     # 100,000 images at 256 px, whole images: 59 GB of store at most, filled in place.
-    build = store_build_mem_mb(100_000, 256, "full_image", 3.0, threads=4)
-    assert build == PROCESS_MB + 4 * 50 + 58_983
+    build = store_build_mem_mb(100_000, 256, "full_image", 3.0, threads=4, per_thread_mb=250)
+    assert build == PROCESS_MB + 4 * 250 + 58_983
     assert store_build_mem_mb(0, 256, "centre_square", 3.0) < store_build_mem_mb(1000, 256, "centre_square", 3.0)
     # A reader of a store: its base memory plus the store file's size.
     (tmp_path / "store.pt").write_bytes(b"\0" * 3_500_000)

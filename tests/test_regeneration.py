@@ -155,7 +155,7 @@ def compact(jobs: set[str]) -> str:
 RULE_ORDER = """inventory_shard inventory dedupe dedupe_audit working_images_shard working_images figures_4_2_4_3
 aggregate_annotations aggregate_annotations_for task_labels splits table_7_1 figure_7_1 figure_7_2 finetune_store
 finetune_run finetune_task_runs finetune_grid_runs
-finetune_table_7_2 finetune_confusion finetune_errors finetune_baseline predict_list_images predict_new_images
+finetune_table_7_2 finetune_confusion finetune_errors finetune_baseline predict_list_images predict_store predict_new_images
 toy_networks table_4_1 replication_report provenance""".split()
 
 # provenance[all]: the sidecar of every table.
@@ -171,7 +171,8 @@ IMAGES_CHANGED = (
     "aggregate_annotations_for[annotated, emotions, labels_fear, labels_protest], task_labels[fear, protest], "
     "splits[fear, protest], table_7_1, figure_7_1, figure_7_2, finetune_store[fear, protest], finetune_run[fear, protest], "
     "finetune_task_runs[fear, protest], finetune_grid_runs, finetune_table_7_2, finetune_confusion[fear, protest], "
-    "finetune_errors[fear, protest], finetune_baseline, predict_list_images, predict_new_images[fear, leaders, protest], "
+    "finetune_errors[fear, protest], finetune_baseline, predict_list_images, predict_store, "
+    "predict_new_images[fear, leaders, protest], "
     f"replication_report, {ALL_SIDECARS}"
 )
 # A dedupe setting that only changes how the analyses are compared: the inventory (which

@@ -10,11 +10,12 @@ import math
 import os
 
 FULL_IMAGE, CENTRE_SQUARE = "full_image", "centre_square"  # finetune.crop_source
-# An interpreter with torch, torchvision and PIL loaded, with their buffers (measured: ~0.6 GB).
+# An interpreter with torch, torchvision and PIL loaded, with their buffers (bench/store_bench.py
+# measured ~0.75 GB after building a small store).
 PROCESS_MB = 1000
-# What one decoding thread holds besides the store: a photo decoded at reduced JPEG scale
-# (at most ~2x the target in each direction) and its resized copy.
-DECODE_MB_PER_THREAD = 50
+# What one decoding thread holds besides the store when not told (rules pass what the
+# largest image allowed, inventory.max_pixels, takes): a 12-megapixel image and its copy.
+DECODE_MB_PER_THREAD = 100
 
 
 def store_bytes_per_image(size: int, crop_source: str, max_aspect: float) -> int:
@@ -34,11 +35,13 @@ def table_rows(path: str | os.PathLike) -> int:
         return max(0, sum(1 for _ in table) - 1)
 
 
-def store_build_mem_mb(n_images: int, size: int, crop_source: str, max_aspect: float, threads: int = 1) -> int:
+def store_build_mem_mb(
+    n_images: int, size: int, crop_source: str, max_aspect: float, threads: int = 1, per_thread_mb: int = DECODE_MB_PER_THREAD
+) -> int:
     """Memory of a job decoding `n_images` into a store: the store, filled in place, plus the
-    process and one image per decoding thread."""
+    process and one image being decoded per thread."""
     store_mb = math.ceil(n_images * store_bytes_per_image(size, crop_source, max_aspect) / 1e6)
-    return PROCESS_MB + DECODE_MB_PER_THREAD * max(1, threads) + store_mb
+    return PROCESS_MB + per_thread_mb * max(1, threads) + store_mb
 
 
 def store_reader_mem_mb(store_path: str | os.PathLike, base_mb: int) -> int:

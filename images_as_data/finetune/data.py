@@ -384,6 +384,8 @@ def decode_into(
     if pixels.shape[1:] != (rows, columns) or rows > canvas.shape[2] or columns > canvas.shape[3]:
         raise DataError(f"{path}: decoded as {pixels.shape[2]} x {pixels.shape[1]} pixels, not the {columns} x {rows} its header gives")
     canvas[index, :, :rows, :columns] = pixels
+    canvas[index, :, rows:] = 0  # the canvas is not zeroed beforehand: that would touch every page twice
+    canvas[index, :, :rows, columns:] = 0
     return placement
 
 
@@ -445,11 +447,12 @@ def decode_images(
 
     for_each(read_header, len(paths), threads)
     width = max([p.stored[1] for p in placements if p is not None], default=size)
-    canvas = torch.zeros(len(paths), 3, size, width, dtype=torch.uint8)
+    canvas = torch.empty(len(paths), 3, size, width, dtype=torch.uint8)  # every row is written below
     pixels = canvas.numpy()  # the same memory; numpy copies turned views fast
 
     def decode(index: int) -> None:
         if placements[index] is None:
+            pixels[index] = 0
             return
         try:
             placements[index] = decode_into(pixels, index, paths[index], placements[index], size, crop_source, max_aspect)
