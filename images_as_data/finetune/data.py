@@ -25,6 +25,7 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import cv2
@@ -248,7 +249,8 @@ class Placement:
     ``size``: width and height after Resize(S) of the upright image (EXIF orientation
     applied); ``target``: the pixels stored, upright (``size`` times ``scale``, rounded);
     ``orientation``: the file's EXIF orientation (1-8), applied to the pixels while they are
-    copied into the canvas; ``rgb_jpeg``: a JPEG of three colour channels (decoded by OpenCV);
+    copied into the canvas; ``opencv``: "JPEG" or "PNG" for 8-bit RGB files of those formats
+    (decoded by OpenCV: the same pixels as PIL, faster), "" for the rest (decoded by PIL);
     ``file_size``: the file's own width and height.
     """
 
@@ -257,7 +259,7 @@ class Placement:
     scale: float = 1.0
     transposed: bool = False
     orientation: int = 1
-    rgb_jpeg: bool = False
+    opencv: str = ""
     file_size: tuple[int, int] = (0, 0)
 
     @property
@@ -278,18 +280,18 @@ SIDEWAYS = (5, 6, 7, 8)
 
 
 def place(
-    width: int, height: int, orientation: int, size: int, crop_source: str, max_aspect: float, rgb_jpeg: bool = False
+    width: int, height: int, orientation: int, size: int, crop_source: str, max_aspect: float, opencv: str = ""
 ) -> Placement:
     """The Placement of a `width` x `height` file (as stored, before EXIF rotation)."""
     file_size = (width, height)
     if orientation in SIDEWAYS:
         width, height = height, width
     if crop_source == CENTRE_SQUARE:
-        return Placement((size, size), (size, size), orientation=orientation, rgb_jpeg=rgb_jpeg, file_size=file_size)
+        return Placement((size, size), (size, size), orientation=orientation, opencv=opencv, file_size=file_size)
     resized = resized_size(width, height, size)
     scale = min(1.0, math.floor(size * max_aspect) / max(resized))
     target = (max(1, round(resized[0] * scale)), max(1, round(resized[1] * scale)))
-    return Placement(resized, target, scale, resized[1] > resized[0], orientation, rgb_jpeg, file_size)
+    return Placement(resized, target, scale, resized[1] > resized[0], orientation, opencv, file_size)
 
 
 def _orientation(image: Image.Image) -> int:
@@ -303,23 +305,26 @@ def _orientation(image: Image.Image) -> int:
 def probe(path: str | os.PathLike, size: int, crop_source: str, max_aspect: float) -> Placement:
     """An image's Placement from its header, without decoding its pixels."""
     with Image.open(path) as image:
-        rgb_jpeg = image.format == "JPEG" and image.mode == "RGB"
-        return place(*image.size, _orientation(image), size, crop_source, max_aspect, rgb_jpeg)
+        opencv = image.format if image.format in ("JPEG", "PNG") and image.mode == "RGB" else ""
+        return place(*image.size, _orientation(image), size, crop_source, max_aspect, opencv)
+
+
+# EXIF orientation -> the same turn of a 3 x H x W array, as a view (ImageOps.exif_transpose's).
+_TURNS = {
+    2: lambda a: a[:, :, ::-1],  # mirrored left-right
+    3: lambda a: a[:, ::-1, ::-1],  # rotated 180
+    4: lambda a: a[:, ::-1, :],  # mirrored top-bottom
+    5: lambda a: a.swapaxes(1, 2),  # transposed
+    6: lambda a: np.rot90(a, -1, axes=(1, 2)),  # rotated 90 clockwise
+    7: lambda a: a.swapaxes(1, 2)[:, ::-1, ::-1],  # transversed
+    8: lambda a: np.rot90(a, 1, axes=(1, 2)),  # rotated 90 anticlockwise
+}
 
 
 def upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
     """A 3 x H x W array turned as ImageOps.exif_transpose turns the image, as a view (no copy)."""
-    rows, columns = 1, 2
-    turns = {
-        2: lambda a: a[:, :, ::-1],  # mirrored left-right
-        3: lambda a: a[:, ::-1, ::-1],  # rotated 180
-        4: lambda a: a[:, ::-1, :],  # mirrored top-bottom
-        5: lambda a: a.swapaxes(rows, columns),  # transposed
-        6: lambda a: np.rot90(a, -1, axes=(rows, columns)),  # rotated 90 clockwise
-        7: lambda a: a.swapaxes(rows, columns)[:, ::-1, ::-1],  # transversed
-        8: lambda a: np.rot90(a, 1, axes=(rows, columns)),  # rotated 90 anticlockwise
-    }
-    return turns[orientation](pixels) if orientation in turns else pixels
+    turn = _TURNS.get(orientation)
+    return turn(pixels) if turn else pixels
 
 
 def resize_pixels(pixels: torch.Tensor, width: int, height: int) -> torch.Tensor:
@@ -336,15 +341,23 @@ def resize_pixels(pixels: torch.Tensor, width: int, height: int) -> torch.Tensor
 REDUCED_READS = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2), (1, cv2.IMREAD_COLOR))
 
 
-def _decode_jpeg(path: str | os.PathLike, width: int, height: int, file_size: tuple[int, int]) -> np.ndarray:
-    """A colour JPEG decoded at the smallest DCT scale that keeps it at least width x height,
-    as 3 x H x W RGB (a view of OpenCV's BGR array). The same pixels as PIL's draft and
-    load (the same libjpeg-turbo decoder), without PIL's copy out of its 4-byte pixels."""
-    most = min(file_size[0] // width, file_size[1] // height)
-    flag = next(flag for factor, flag in REDUCED_READS if factor <= max(1, most))
-    bgr = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+def _decode_with_opencv(path: str | os.PathLike, placement: Placement) -> np.ndarray | None:
+    """An 8-bit RGB JPEG or PNG as 3 x H x W RGB (a view of OpenCV's BGR array): the same
+    pixels as PIL's (the same libjpeg-turbo and zlib decoders), without PIL's copy out of
+    its 4-byte pixels. JPEGs are decoded at the smallest DCT scale that keeps them at least
+    as large as the target, as PIL's draft does. None for a PNG with an eXIf chunk after
+    its header: only PIL, having decoded it, reads its orientation."""
+    data = Path(path).read_bytes()
+    flag = cv2.IMREAD_COLOR
+    if placement.opencv == "JPEG":
+        width, height = placement.file_target
+        most = max(1, min(placement.file_size[0] // width, placement.file_size[1] // height))
+        flag = next(flag for factor, flag in REDUCED_READS if factor <= most)
+    elif placement.orientation == 1 and data.find(b"eXIf") >= 0:
+        return None
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
     if bgr is None:
-        raise DataError(f"{path}: OpenCV cannot decode this JPEG")
+        raise DataError(f"{path}: OpenCV cannot decode this {placement.opencv}")
     return bgr.transpose(2, 0, 1)[::-1]
 
 
@@ -368,9 +381,8 @@ def decode_into(
     """Decode one image into row `index` of the N x 3 x S x W canvas, resized as `placement`
     says, and return its placement (a PNG whose EXIF orientation shows only once its pixels
     are loaded gets a new one). JPEGs are decoded at reduced DCT scale, never below the target."""
-    if placement.rgb_jpeg and crop_source == FULL_IMAGE:
-        pixels = _decode_jpeg(path, *placement.file_target, placement.file_size)
-    else:
+    pixels = _decode_with_opencv(path, placement) if placement.opencv and crop_source == FULL_IMAGE else None
+    if pixels is None:
         pixels, placement = _decode_with_pil(path, placement, size, crop_source, max_aspect)
     if crop_source == FULL_IMAGE:
         # torch has no negative strides: resize the BGR-ordered view's base, flip afterwards.
