@@ -10,7 +10,10 @@ fresh subprocess per run builds and saves the task's store (``finetune.data.buil
 - images/s and CPU ms per image of the build, beside PIL's draft decode of the same files
   (JPEG DCT reduction to a shorter side >= 256, as prepare_bench's baseline) on the same
   number of threads;
-- the time to load the store back (memory-mapped) and the resident memory that costs.
+- the time to load the store back (memory-mapped);
+- what the workflow builds corpus tasks' stores from: the working images (PNG, shorter side
+  256, ``prepare.resize.make_working_image``), decoded into a store at 256 (no resize),
+  beside PIL's decode of the same PNGs.
 
 Run (about a minute for 2,000 images on 2 cores)::
 
@@ -31,6 +34,8 @@ from pathlib import Path
 import pandas as pd
 
 from images_as_data.common.parallel import parallel_map
+from images_as_data.finetune.data import decode_images
+from images_as_data.prepare.resize import make_working_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from prepare_bench import SIZE, draft_decode, make_photo, source_photos  # noqa: E402
@@ -55,6 +60,18 @@ print(json.dumps({"tensor_mb": store.images.numel() / 1e6, "canvas": list(store.
                   "peak_growth_mb": (after.ru_maxrss - before.ru_maxrss) / 1024, "process_mb": before.ru_maxrss / 1024,
                   "seconds": wall, "cpu_s": cpu(after) - cpu(before), "load_s": load_s, "file_mb": __import__("os").path.getsize(out) / 1e6}))
 """
+
+
+def pil_png_decode(path: str) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.convert("RGB").size
+
+
+def _working(job: tuple[str, str]) -> str:
+    make_working_image(job[0], job[1], 256)
+    return job[1]
 
 
 def write_split(folder: Path, paths: list[str]) -> Path:
@@ -99,6 +116,13 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         row = json.loads(result.stdout.strip().splitlines()[-1])
+        pngs = parallel_map(_working, [(p, str(root / "working" / f"{i:06d}.png")) for i, p in enumerate(paths)], args.threads)
+        start = time.perf_counter()
+        parallel_map(pil_png_decode, pngs, args.threads)
+        png_baseline = len(pngs) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        decode_images(pngs, args.store_size, args.threads)
+        from_working = len(pngs) / (time.perf_counter() - start)
     speed = args.n / row["seconds"]
     print(f"canvas {'x'.join(map(str, row['canvas']))}: tensor {row['tensor_mb']:.0f} MB, file {row['file_mb']:.0f} MB")
     print(f"peak memory of the build above the warm process ({row['process_mb']:.0f} MB): {row['peak_growth_mb']:.0f} MB "
@@ -106,6 +130,8 @@ def main() -> None:
     print(f"build and save: {speed:.0f} images/s, {1000 * row['cpu_s'] / args.n:.2f} CPU ms/image; "
           f"PIL draft decode ~256: {draft:.0f} images/s -> {speed / draft:.2f}x")  # fmt: skip
     print(f"load (memory-mapped): {1000 * row['load_s']:.0f} ms")
+    print(f"store from working PNGs (decode_images): {from_working:.0f} images/s; PIL decode of the PNGs: "
+          f"{png_baseline:.0f} images/s -> {from_working / png_baseline:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":
