@@ -1,7 +1,8 @@
 """Benchmark: building a tensor store, peak memory against the tensor's size, and speed.
 
-Not a test. Writes ``--n`` photographs of 1200x900 pixels (JPEG quality 85, made from the
-photos scikit-image ships, as bench/prepare_bench.py makes them) and a split CSV, then in a
+Not a test. Writes ``--n`` distinct pictures of 1200x900 pixels (JPEG quality 85: collages
+of the photographs installed packages ship, bench/prepare_bench.py's ``mixed`` corpus
+without reposts) and a split CSV, then in a
 fresh subprocess per run builds and saves the task's store (``finetune.data.build_store`` +
 ``TensorStore.save``, as rule finetune_store does) and reports:
 
@@ -38,7 +39,7 @@ from images_as_data.finetune.data import decode_images
 from images_as_data.prepare.resize import make_working_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from prepare_bench import SIZE, draft_decode, make_photo, source_photos  # noqa: E402
+from prepare_bench import SIZE, draft_decode, make_file  # noqa: E402
 
 MEASURE = """
 import json, resource, sys, time
@@ -82,12 +83,9 @@ def write_split(folder: Path, paths: list[str]) -> Path:
     return folder / "split.csv"
 
 
-def _make(job: tuple[int, int, str]) -> Path:
-    index, seed, folder = job
-    return make_photo(index, _PHOTOS.setdefault("photos", source_photos()), Path(folder), seed)
-
-
-_PHOTOS: dict = {}
+def _make(job: tuple[int, str, int]) -> str:
+    index, folder, n = job
+    return make_file((index, 0, folder, "mixed", 0.0, n))[0]
 
 
 def main() -> None:
@@ -104,7 +102,7 @@ def main() -> None:
         raw = Path(args.photos) if args.photos else root / "raw"
         paths = sorted(str(p) for p in raw.glob("*/*.jpg"))[: args.n]
         if len(paths) < args.n:
-            paths = [str(p) for p in parallel_map(_make, [(i, 0, str(raw)) for i in range(args.n)], args.threads)]
+            paths = parallel_map(_make, [(i, str(raw), args.n) for i in range(args.n)], args.threads)
         (root / "warm").mkdir()
         split = write_split(root, paths)
         warm = write_split(root / "warm", paths[:8])
