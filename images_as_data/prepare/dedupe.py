@@ -131,7 +131,7 @@ class DedupeSettings:
     bursts: str = "separate"
     analysis_size: int = 320
     check_distance: int | None = CHECK_DISTANCE
-    rescue_distance: int = 14
+    rescue_distance: int = 0
 
     def __post_init__(self) -> None:
         if self.hash not in HASH_FUNCTIONS:
@@ -493,6 +493,11 @@ def _view_table(files: Files, indices: Iterable[int]) -> tuple[np.ndarray, np.nd
     return np.array(owner, dtype=np.int64), np.array(roles), np.array(mirrored, dtype=bool), hex_to_bits(rows, files.settings.bits)
 
 
+def _check_table(files: Files, indices: Iterable[int]) -> np.ndarray:
+    """Packed dHash bits of every view of the files ``indices``, in :func:`_view_table`'s order."""
+    return np.packbits(hex_to_bits([code for index in indices for code in files.analyses[index].checks], CHECK_BITS), axis=1)
+
+
 def candidate_pairs(files: Files) -> pd.DataFrame:
     """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits (and, with
     ``check_distance``, within that many bits of dHash): the closest such views."""
@@ -501,8 +506,7 @@ def candidate_pairs(files: Files) -> pd.DataFrame:
     if not len(owner):
         return pd.DataFrame(columns=["a", "b", "distance"])
     check = settings.check_distance is not None
-    checks = [code for analysis in files.analyses for code in analysis.checks]
-    check_bits = np.packbits(hex_to_bits(checks, CHECK_BITS), axis=1) if check else None
+    check_bits = _check_table(files, range(len(files.analyses))) if check else None
 
     def checked(i: np.ndarray, j: np.ndarray, distance: np.ndarray) -> tuple:
         if check:
@@ -855,10 +859,12 @@ def rescue_candidates(files: Files, orphans: list[int], anchors: list[int]) -> p
     """
     settings = files.settings
     orphan_table, anchor_table = _view_table(files, orphans), _view_table(files, anchors)
+    check = settings.check_distance is not None
+    orphan_checks, anchor_checks = (_check_table(files, orphans), _check_table(files, anchors)) if check else (None, None)
     found = []
-    for (q_owner, q_role, q_mirror, q_bits), (t_owner, t_role, t_mirror, t_bits), orphan_first in (
-        (orphan_table, anchor_table, True),
-        (anchor_table, orphan_table, False),
+    for (q_owner, q_role, q_mirror, q_bits), (t_owner, t_role, t_mirror, t_bits), q_checks, t_checks, orphan_first in (
+        (orphan_table, anchor_table, orphan_checks, anchor_checks, True),
+        (anchor_table, orphan_table, anchor_checks, orphan_checks, False),
     ):
         targets = np.flatnonzero(t_role == "plain")
         queries = np.arange(len(q_owner)) if orphan_first else np.flatnonzero(q_role != "plain")
@@ -868,6 +874,8 @@ def rescue_candidates(files: Files, orphans: list[int], anchors: list[int]) -> p
         i, j = queries[close[:, 0]], targets[close[:, 1]]
         # the combinations of allowed(): a turned view only with unmirrored views, two plain views not both mirrored
         keep = np.where(q_role[i] == "rotation", ~q_mirror[i] & ~t_mirror[j], np.where(q_role[i] == "plain", ~(q_mirror[i] & t_mirror[j]), True))
+        if check:  # as for the candidate pairs: the views must also agree in dHash
+            keep &= np.bitwise_count(q_checks[i] ^ t_checks[j]).sum(axis=1) <= settings.check_distance
         orphan, anchor = (q_owner[i], t_owner[j]) if orphan_first else (t_owner[j], q_owner[i])
         found.append(pd.DataFrame({"orphan": orphan[keep], "anchor": anchor[keep], "distance": close[keep, 2]}))
     if not found:
