@@ -18,7 +18,8 @@ and, for the projection, the inventory's CPU cost per image on ``--photo-sample`
 1200x900. The projection: shards scale out (files / (nodes x cores) x CPU per image); the
 dedupe job does not: its search grows as measured by ``bench/dedupe_bench.py``
 (about n^1.16 from 100,000 to 1,000,000 codes), its verification with the number of
-candidate pairs (here proportional to the reposts), and its memory with the images.
+candidate pairs (linearly for the reposts, with the square of the corpus for random pairs
+of close hashes: the projection gives both bounds), and its memory with the images.
 
     .venv/bin/python bench/scale_bench.py --n 100000 --corpus /tmp/scale_corpus
 """
@@ -203,16 +204,19 @@ def main() -> None:
           f"{stats['pixel_seconds']:.1f} s, verification {stats['verify_seconds']:.1f} s (wall); nodes of {args.cores_per_node} cores):")  # fmt: skip
     rows = []
     search_s = stats["search_seconds"]
-    # verification and pixel checks: CPU spread over a node's cores, growing with the candidates
+    # verification and pixel checks: CPU spread over a node's cores; they grow with the
+    # candidate pairs, linearly for true reposts and with the square of the corpus for
+    # random pairs of close hashes: the two bounds of the projection
     checks_cpu_s = max(0.0, dedupe_row["cpu_s"] - search_s - stats["analysis_seconds"])
     for total in (1_000_000, 75_000_000):
         growth = total / args.n
-        dedupe_s = search_s * growth**SEARCH_EXPONENT + checks_cpu_s * growth / args.cores_per_node + stats["analysis_seconds"] * growth
+        fixed_s = search_s * growth**SEARCH_EXPONENT + stats["analysis_seconds"] * growth
+        low_s, high_s = fixed_s + checks_cpu_s * growth / args.cores_per_node, fixed_s + checks_cpu_s * growth**2 / args.cores_per_node
         for nodes in (int(v) for v in args.nodes.split(",")):
             inventory_s = total * inventory_ms_photo / 1000 / (nodes * args.cores_per_node)
             rows.append({
                 "images": f"{total:,}", "nodes": nodes, "inventory_shards_h": inventory_s / 3600,
-                "dedupe_job_h (one node)": dedupe_s / 3600, "total_h": (inventory_s + dedupe_s) / 3600,
+                "dedupe_job_h (linear)": low_s / 3600, "dedupe_job_h (quadratic)": high_s / 3600,
                 "dedupe_memory_gb": dedupe_row["added_peak_mb"] * growth / 1024,
             })  # fmt: skip
     print(pd.DataFrame(rows).round(2).to_markdown(index=False))

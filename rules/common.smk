@@ -212,9 +212,9 @@ def parallel_mem_mb(wildcards, threads):
 
 
 def dedupe_mem_mb(wildcards, input, threads):
-    """The decoding workers, plus every image's analysis and candidate pairs in memory: about
-    8x views.csv on disk (measured by bench/scale_bench.py: see bench/README.md)."""
-    return parallel_mem_mb(wildcards, threads) + 8 * int(input.size_mb)
+    """The decoding workers, plus every image's analysis and candidate pairs in memory: 24x
+    views.csv on disk at 20,000 images (bench/scale_bench.py, bench/README.md), 32x here."""
+    return parallel_mem_mb(wildcards, threads) + 32 * int(input.size_mb)
 
 
 def inventory_rules():
