@@ -212,8 +212,8 @@ def parallel_mem_mb(wildcards, threads):
 
 
 def dedupe_mem_mb(wildcards, input, threads):
-    """The decoding workers, plus every image's analysis and candidate pairs in memory: 24x
-    views.csv on disk at 20,000 images (bench/scale_bench.py, bench/README.md), 32x here."""
+    """The decoding workers, plus every image's analysis and candidate pairs in memory:
+    24x views.csv at 20,000 images (bench/scale_bench.py), 32x its inputs here."""
     return parallel_mem_mb(wildcards, threads) + 32 * int(input.size_mb)
 
 
