@@ -217,14 +217,10 @@ def dedupe_mem_mb(wildcards, input, threads):
     return parallel_mem_mb(wildcards, threads) + 32 * int(input.size_mb)
 
 
-def inventory_rules():
-    """The exclusion rules of config section inventory (its other keys say how to run it)."""
-    return {key: value for key, value in config["inventory"].items() if key != "shards"}
-
-
-def working_settings():
-    """Config section working without its shard count (how the stage is run, not what it makes)."""
-    return {key: value for key, value in config["working"].items() if key != "shards"}
+def without_shards(section):
+    """A config section without its shard count, for a stage's params: how the stage is
+    split into jobs does not change what each job makes."""
+    return {key: value for key, value in config[section].items() if key != "shards"}
 
 
 def dedupe_analysis_settings():

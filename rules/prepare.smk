@@ -94,7 +94,7 @@ rule inventory_shard:
     params:
         # Not an output (Snakemake deletes those before a rerun): rows of unchanged files.
         cache=lambda wildcards: f"{RESULTS}/inventory/.cache/{wildcards.scatteritem}.csv",
-        rules=inventory_rules(),
+        rules=without_shards("inventory"),
         analysis=dedupe_analysis_settings(),
         progress_every=500,
     script:
@@ -197,7 +197,7 @@ rule working_images_shard:
         mem_mb=parallel_mem_mb,
         runtime=60,
     params:
-        settings=working_settings(),
+        settings=without_shards("working"),
     script:
         "../scripts/working_images_shard.py"
 

@@ -294,10 +294,10 @@ def build_inventory(images_root: str | os.PathLike, rules: InventoryRules, **opt
     return inventory_and_cache(images_root, rules, **options)[INVENTORY_COLUMNS]
 
 
-def shard_of(raw_paths: list[str], n_shards: int) -> np.ndarray:
-    """The shard (0 to n_shards - 1) of each raw path: a hash of the path, so a file keeps
-    its shard when others come and go."""
-    return np.array([zlib.crc32(path.encode("utf-8", "surrogateescape")) % n_shards for path in raw_paths], dtype=np.int64)
+def shard_of(names: list[str], n_shards: int) -> np.ndarray:
+    """The shard (0 to n_shards - 1) of each name (a raw path, an image id): a hash of the
+    name, so a file keeps its shard when others come and go."""
+    return np.array([zlib.crc32(name.encode("utf-8", "surrogateescape")) % n_shards for name in names], dtype=np.int64)
 
 
 def parse_shard(scatteritem: str) -> tuple[int, int]:

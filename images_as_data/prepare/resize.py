@@ -23,18 +23,16 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import zlib
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from PIL import ExifTags, Image, ImageOps
 
 from ..common.atomic import atomic_dir, atomic_path, write_csv
 from ..common.parallel import parallel_map
-from .inventory import read_inventory
+from .inventory import read_inventory, shard_of
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +177,7 @@ def build_working_images(
     roots = cluster_roots(inventory, clusters)
     index, n_shards = shard
     if n_shards > 1:
-        roots = roots[shard_of_ids(roots["image_id"], n_shards) == index].reset_index(drop=True)
+        roots = roots[shard_of(roots["image_id"].tolist(), n_shards) == index].reset_index(drop=True)
     workers = settings.workers or threads
     logger.info("making %d working images (short side %d, %d workers)", len(roots), settings.short_side, workers)
     with atomic_dir(images_dir) as staging:
@@ -196,11 +194,6 @@ def build_working_images(
     manifest.insert(1, "cluster_id", roots["cluster_id"].to_numpy())
     manifest.insert(2, "path", [working_path(images_dir, image_id) for image_id in roots["image_id"]])
     return manifest[MANIFEST_COLUMNS]
-
-
-def shard_of_ids(image_ids, n_shards: int) -> np.ndarray:
-    """The shard (0 to n_shards - 1) of each image id, by a hash of the id."""
-    return np.array([zlib.crc32(str(image_id).encode("utf-8", "surrogateescape")) % n_shards for image_id in image_ids], dtype=np.int64)
 
 
 def write_working_images(
