@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from images_as_data.prepare.resize import (
     WorkingSettings,
     build_working_images,
     cluster_roots,
+    encode_png,
     make_working_image,
     open_rgb,
     scaled_size,
@@ -134,6 +136,19 @@ def corpus(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         {"image_id": ids, "cluster_id": ["a.jpg", "a.jpg", "sub/b.png"], "is_root": [True, False, True]}
     )
     return inventory, clusters
+
+
+@pytest.mark.parametrize("level", [0, 1, 6, 9])
+def test_png_encoding_is_lossless_at_every_level(level: int):
+    """The working PNG holds exactly the resized pixels: the level trades only size and time."""
+    rng = np.random.default_rng(level)
+    noise = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    gradient = np.linspace(0, 255, 53, dtype=np.uint8)[None, :, None].repeat(37, axis=0).repeat(3, axis=2)
+    for pixels in (noise, gradient):
+        image = Image.fromarray(pixels)
+        with Image.open(io.BytesIO(encode_png(image, level))) as decoded:
+            assert decoded.format == "PNG" and decoded.mode == "RGB" and not decoded.info.get("exif")
+            assert np.array_equal(np.asarray(decoded), pixels)
 
 
 def test_only_roots_get_working_images(tmp_path: Path):
