@@ -145,24 +145,32 @@ def score(clusters: pd.Series, planted: pd.DataFrame) -> dict[str, float]:
     return scores
 
 
-def run_reposts(out: Path, workers: int, seed: int) -> pd.DataFrame:
+METHODS = ("ours", "ours_unverified", "imagededup", "phash")
+
+
+def run_reposts(out: Path, workers: int, seed: int, methods: tuple[str, ...] = METHODS) -> pd.DataFrame:
     raw = out / "reposts"
     shutil.rmtree(raw, ignore_errors=True)
     planted = pd.DataFrame([dataclasses.asdict(p) for p in reposts.build_repost_set(raw, seed=seed)])
     planted.to_csv(out / "reposts_planted.csv", index=False)
     ids = sorted(planted["image_id"])
     results = {}
-    clusters, pairs, seconds = ours(raw, workers)
-    pairs.to_csv(out / "reposts_pairs.csv", index=False)
-    results["ours (default)"] = (clusters, seconds)
-    clusters, _, seconds = ours(raw, workers, verify="none")
-    results["ours, verify: none"] = (clusters, seconds)
-    flat = out / "reposts_flat"
-    shutil.rmtree(flat, ignore_errors=True)
-    names = flat_copy(raw, ids, flat)
-    for name in ("PHash", "DHash", "WHash", "AHash"):
-        results[f"imagededup {name} (d <= 10)"] = imagededup_method(name, flat, names)
-    results["plain pHash (d <= 8), before issue 12"] = plain_phash(raw, ids)
+    if "ours" in methods:
+        clusters, pairs, seconds = ours(raw, workers)
+        pairs.to_csv(out / "reposts_pairs.csv", index=False)
+        clusters.rename("cluster_id").to_csv(out / "reposts_clusters.csv")
+        results["ours (default)"] = (clusters, seconds)
+    if "ours_unverified" in methods:
+        clusters, _, seconds = ours(raw, workers, verify="none")
+        results["ours, verify: none"] = (clusters, seconds)
+    if "imagededup" in methods:
+        flat = out / "reposts_flat"
+        shutil.rmtree(flat, ignore_errors=True)
+        names = flat_copy(raw, ids, flat)
+        for name in ("PHash", "DHash", "WHash", "AHash"):
+            results[f"imagededup {name} (d <= 10)"] = imagededup_method(name, flat, names)
+    if "phash" in methods:
+        results["plain pHash (d <= 8), before issue 12"] = plain_phash(raw, ids)
     rows = []
     for method, (clusters, seconds) in results.items():
         rows.append({"method": method, "seconds": round(seconds, 1), **score(clusters, planted)})
@@ -257,6 +265,9 @@ def main() -> None:
     parser.add_argument("--n-scaling", type=int, default=30_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--methods", default=",".join(METHODS), help=f"reposts section: methods compared, of {','.join(METHODS)} (all by default)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -264,7 +275,7 @@ def main() -> None:
     print(f"{platform.platform()}, {platform.processor() or platform.machine()}, workers {args.workers}, seed {args.seed}")
     pd.set_option("display.width", 250)
     if "reposts" in args.sections:
-        table = run_reposts(args.out, args.workers, args.seed)
+        table = run_reposts(args.out, args.workers, args.seed, tuple(args.methods.split(",")))
         table.to_csv(args.out / "reposts_scores.csv", index=False)
         kinds = list(reposts.REPOST_KINDS)
         print("\nrecall per repost kind (share of copies in their original's cluster), 21 photographs:\n")

@@ -360,8 +360,9 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
 
 # Raised when the analysis of an image changes for the same settings, so that analyses
 # cached in the inventory's views.csv are made again (2: a turned copy's corner fill
-# must fit one turn, and is hashed grey).
-ANALYSIS_VERSION = 2
+# must fit one turn, and is hashed grey; 3: flat bars in the colour of the picture's
+# edge are trimmed).
+ANALYSIS_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -48,24 +48,31 @@ def _border_lines(lines: np.ndarray, tolerance: int, limit: int) -> int:
       under ``UNIFORM_EDGE`` of its pixels near the colour. A flat background that fades into
       the subject (a dish under a microscope, a sky over rooftops) drifts out of the
       uniform tolerance and has no such edge, and is kept, so that a crop of the subject
-      is not taken for the whole picture.
+      is not taken for the whole picture;
+    - flat bars: at least ``FLAT_MIN_SHARE`` of the side in lines with ``FLAT`` of their
+      pixels within ``FLAT_TOLERANCE`` of the colour, whatever follows. A bar a reposter
+      adds is one colour and decodes as one colour (JPEG and WebP store a flat block
+      exactly), while the edge of a photograph, however dark or pale, has noise, grain or
+      stars. This catches bars in the colour of the picture's own edge (black bars on a
+      star field or around a fundus picture, white bars on a page), which have no edge.
     """
     if limit <= 0:
         return 0
     colour = np.median(lines[0], axis=0).astype(np.int16)
 
-    def profile(stop: int) -> tuple[np.ndarray, np.ndarray]:
+    def profile(stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         difference = np.abs(lines[:stop].astype(np.int16) - colour).max(axis=2)
-        return (difference <= UNIFORM_TOLERANCE).mean(axis=1), (difference <= tolerance).mean(axis=1)
+        shares = [(difference <= level).mean(axis=1) for level in (FLAT_TOLERANCE, UNIFORM_TOLERANCE, tolerance)]
+        return shares[0], shares[1], shares[2]
 
-    tight, near = profile(1)
+    flat, tight, near = profile(1)
     if tight[0] < UNIFORM:
         return 0  # most pictures stop here, after one line
     # read lines in growing blocks until the run of border-coloured lines has ended
     stop = 1
     while stop < limit + 1 and (near >= EDGE).all():
         stop = min(limit + 1, max(32, 2 * stop))
-        tight, near = profile(stop)
+        flat, tight, near = profile(stop)
     uniform_lines = tight >= UNIFORM
     uniform = int(np.argmin(uniform_lines)) if not uniform_lines.all() else len(near)
     framed = int(np.argmin(near >= EDGE)) if not (near >= EDGE).all() else len(near)
@@ -78,6 +85,9 @@ def _border_lines(lines: np.ndarray, tolerance: int, limit: int) -> int:
         return min(bars + int(falls[0]), limit)
     if uniform < len(near) and tight[uniform] < UNIFORM_EDGE:  # an edge too sharp to ring
         return min(uniform, limit)
+    flat_lines = int(np.argmin(flat >= FLAT)) if not (flat >= FLAT).all() else len(flat)
+    if flat_lines >= max(2, FLAT_MIN_SHARE * len(lines)):
+        return min(flat_lines, limit)
     return 0
 
 
@@ -89,6 +99,15 @@ UNIFORM_EDGE = 0.75
 BARS_UNIFORM = 0.7
 # share of the border colour below which a line belongs to the picture
 EDGE = 0.15
+# A flat line: this share of its pixels within FLAT_TOLERANCE of the colour (the edge
+# of a dark photograph reduced to the analysis size still has under 70 % within 3: the
+# star field's; a bar has all). Bars that reframe a picture are a few per cent of the
+# side or more; fewer flat lines than FLAT_MIN_SHARE are left to the rules above (the
+# black surround of a round fundus picture is flat for a line or two where the disc
+# does not reach the frame, and a blown-out edge can be too).
+FLAT = 0.99
+FLAT_TOLERANCE = 2
+FLAT_MIN_SHARE = 0.02
 
 
 def content_box(rgb: np.ndarray, tolerance: int = 24, keep: float = 0.25) -> Box:
