@@ -73,3 +73,29 @@ def burst_frame(image: Image.Image) -> Image.Image:
     subject = frame.crop(box)
     frame.paste(subject, (box[0] + width // 10, box[1]))
     return frame
+
+
+def handwritten_page(seed: int, size: tuple[int, int] = (448, 172)) -> Image.Image:
+    """A photographed page of handwriting: grainy paper lit unevenly, slanted ruled lines, pen strokes."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    y, x = np.mgrid[0:height, 0:width]
+    paper = 170 + 25 * x / width - 15 * y / height + rng.normal(0, 3, (height, width))
+    image = Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for k in range(-4, 10):
+        draw.line((0, k * height / 5, width, k * height / 5 + 0.25 * width), fill=(110, 110, 110), width=2)
+    for _ in range(40):
+        x0, y0 = rng.uniform(0, width), rng.uniform(0, height)
+        draw.line([(x0 + rng.uniform(-1, 1) * 18 * t, y0 + rng.uniform(-1, 1) * 10 * t) for t in range(4)], fill=(30, 30, 30), width=3)
+    return image
+
+
+def page_burst_frame(page: Image.Image, shift: float = 0.08) -> Image.Image:
+    """The next frame of a burst of a page: the writing in a third of it moved along the
+    ruled lines (which stay in place, so most blocks still agree)."""
+    frame = page.copy()
+    width, height = frame.size
+    box = (round(0.45 * width), round(0.1 * height), round(0.8 * width), round(0.45 * height))
+    frame.paste(frame.crop(box), (box[0] + round(shift * width), box[1] + round(0.25 * shift * width)))
+    return frame

@@ -14,13 +14,14 @@ from images_as_data.prepare.image_match import (
     feature_transform,
     fill_area,
     fill_mask,
+    flow_motion,
     orb_features,
     refine_transform,
     turn_degrees,
     view_transform,
 )
 
-from .photos import burst_frame, caption_band, crop, letterbox, mirrored, photo, turned
+from .photos import burst_frame, caption_band, crop, handwritten_page, letterbox, mirrored, page_burst_frame, photo, turned
 
 
 def gray(image: Image.Image) -> np.ndarray:
@@ -202,6 +203,22 @@ def test_comparison_tells_copies_from_zooms_and_bursts():
     burst = compare(a, full(a), frame, full(frame), box_transform(full(frame), full(a)))
     # kept apart by the defaults: the moved subject moves a region or leaves a patch of disagreement
     assert burst.motion > 0.05 or burst.largest_difference > 0.08
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_writing_moved_on_a_plain_page_is_motion(seed):
+    """A burst frame of a page whose writing moved along the ruled lines: most blocks still
+    agree, the patch of disagreement is under max_difference and the flow sees nothing to
+    track on the paper; matching patches finds the moved writing. A copy moves nothing."""
+    page = handwritten_page(seed)
+    a = gray(page)
+    frame = gray(jpeg(page_burst_frame(page), 90))
+    burst = compare(a, full(a), frame, full(frame), box_transform(full(frame), full(a)))
+    assert burst.agreement >= 0.9 and burst.largest_difference < 0.08 and flow_motion(*burst.grids) < 0.01
+    assert burst.motion > 0.05
+    for copy in (gray(jpeg(page, 50)), gray(jpeg(page.resize((300, 115)), 80))):
+        same = compare(a, full(a), copy, full(copy), box_transform(full(copy), full(a)))
+        assert same.motion < 0.01
 
 
 def test_keypoints_align_mirrored_and_turned_copies():

@@ -17,9 +17,11 @@ the closest one that still fails is refined on the pixels
    half, are different pictures; a 20 % crop, a caption band or letterbox bars are not);
 2. at least ``min_agreement`` of the blocks of that region agree (correlation of the
    block's pixels, which ignores brightness, contrast, colour and recompression);
-3. no connected region larger than ``max_motion`` of it moved (dense optical flow):
-   a subject that moved between two frames of a burst, or the parallax of a stereo
-   pair, moves a region; recompression, resampling or an overlay barely move anything;
+3. no connected region larger than ``max_motion`` of it moved (dense optical flow, and
+   patches of one found displaced in the other): a subject that moved between two
+   frames of a burst, or the parallax of a stereo pair, moves a region (on a plain page,
+   where the flow has little to track, the moved writing is found by its patches);
+   recompression, resampling or an overlay barely move anything;
 4. no connected patch of disagreeing blocks exceeds ``max_difference`` of it: a burst
    whose motion the flow missed still leaves such a patch; a watermark is smaller.
 

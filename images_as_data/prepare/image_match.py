@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image, ImageOps
 
 # A box is (left, top, right, bottom) in pixels, right and bottom exclusive.
@@ -427,13 +428,14 @@ class Comparison:
 
     @property
     def motion(self) -> float:
-        """The largest connected region that moved between the two (dense optical flow over
-        ``MOTION_PIXELS`` of the comparison grid), as a share of the shared region's interior.
+        """The largest connected region that moved between the two, as a share of the shared
+        region: the larger of what dense optical flow (:func:`flow_motion`) and patch matching
+        (:func:`patch_motion`) find moved by over ``MOTION_PIXELS`` of the comparison grid.
 
-        Computed on first use: the flow costs more than the rest of the comparison, and
-        is only needed for pairs that pass the other tests."""
+        Computed on first use: the two cost more than the rest of the comparison, and
+        are only needed for pairs that pass the other tests."""
         if self._motion is None:
-            self._motion = _motion(*self.grids) if self.grids is not None else 0.0
+            self._motion = max(flow_motion(*self.grids), patch_motion(*self.grids)) if self.grids is not None else 0.0
         return self._motion
 
     @property
@@ -541,7 +543,7 @@ def compare(
     return Comparison(coverage_a, coverage_b, float(agree.mean()), int(full.sum()), largest / int(full.sum()), (a, b, inside > 0.5))
 
 
-def _motion(a: np.ndarray, b: np.ndarray, inside: np.ndarray) -> float:
+def flow_motion(a: np.ndarray, b: np.ndarray, inside: np.ndarray) -> float:
     """The largest connected region of ``inside`` where B moved against A, as a share of ``inside``.
 
     Farneback's dense optical flow between the aligned pictures, after histogram
@@ -560,3 +562,61 @@ def _motion(a: np.ndarray, b: np.ndarray, inside: np.ndarray) -> float:
     n_labels, _, stats, _ = cv2.connectedComponentsWithStats(moving, connectivity=8)
     return float(stats[1:, cv2.CC_STAT_AREA].max() / max(int(interior.sum()), 1)) if n_labels > 1 else 0.0
 
+
+# Patch matching (on the comparison grid): patches of MOTION_PATCH pixels every
+# MOTION_STEP, each looked for in A within MOTION_SEARCH pixels (12 % of the grid's longer
+# side: a burst's subject moves a few per cent to a tenth of the frame). A patch moved when
+# A shows it better elsewhere than in place: the best match correlates at least
+# MOVED_MATCH and MOVED_GAIN more than the match in place, more than MOTION_PIXELS away.
+MOTION_PATCH = 12
+MOTION_STEP = 6
+MOTION_SEARCH = 16
+MOVED_MATCH = 0.7
+MOVED_GAIN = 0.3
+# A patch of B flatter than this (standard deviation in grey levels) matches anywhere:
+# it counts as not moved.
+MOTION_FLAT = 2.0
+
+
+def patch_motion(a: np.ndarray, b: np.ndarray, inside: np.ndarray) -> float:
+    """The largest connected region of B's patches found displaced in A, as a share of the
+    patches inside the shared region.
+
+    The flow (:func:`flow_motion`) follows texture: on a plain page or a smooth picture its
+    window sees little to track and a moved subject (handwriting shifted on a page, a
+    figure stepping across a plain wall) leaves it near zero. Matching each patch of B
+    against A around its place finds that content where it went, with one shift for the
+    whole moved region; a copy's patches are best matched in place, and an overlay's
+    (a watermark's strokes) are found nowhere in A. Only patches that match poorly in
+    place are searched (above 1 - MOVED_GAIN no match elsewhere can beat the one in place
+    by MOVED_GAIN), so a copy costs one vectorised correlation of its patches.
+    """
+    windows = (MOTION_PATCH, MOTION_PATCH)
+    patches_a = sliding_window_view(a, windows)[::MOTION_STEP, ::MOTION_STEP]
+    patches_b = sliding_window_view(b, windows)[::MOTION_STEP, ::MOTION_STEP]
+    counted = sliding_window_view(inside, windows)[::MOTION_STEP, ::MOTION_STEP].all(axis=(2, 3))
+    if not counted.any():
+        return 0.0
+    centred_a = patches_a - patches_a.mean(axis=(2, 3), keepdims=True)
+    centred_b = patches_b - patches_b.mean(axis=(2, 3), keepdims=True)
+    spread_b = np.sqrt((centred_b**2).mean(axis=(2, 3)))
+    in_place = (centred_a * centred_b).mean(axis=(2, 3)) / np.maximum(np.sqrt((centred_a**2).mean(axis=(2, 3))) * spread_b, 1e-9)
+    searched = counted & (spread_b >= MOTION_FLAT) & (in_place <= 1 - MOVED_GAIN)
+    moved = np.zeros(counted.shape, dtype=np.uint8)
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    for row, column in zip(*np.nonzero(searched)):
+        y, x = row * MOTION_STEP, column * MOTION_STEP
+        top, left = max(0, y - MOTION_SEARCH), max(0, x - MOTION_SEARCH)
+        scores = cv2.matchTemplate(
+            a32[top : y + MOTION_PATCH + MOTION_SEARCH, left : x + MOTION_PATCH + MOTION_SEARCH],
+            b32[y : y + MOTION_PATCH, x : x + MOTION_PATCH],
+            cv2.TM_CCOEFF_NORMED,
+        )
+        best_y, best_x = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        best = float(scores[best_y, best_x])
+        if best >= MOVED_MATCH and best - in_place[row, column] >= MOVED_GAIN and math.hypot(best_y + top - y, best_x + left - x) > MOTION_PIXELS:
+            moved[row, column] = 1
+    if not moved.any():
+        return 0.0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(moved, connectivity=8)
+    return float(stats[1:, cv2.CC_STAT_AREA].max() / counted.sum())
