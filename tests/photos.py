@@ -99,3 +99,25 @@ def page_burst_frame(page: Image.Image, shift: float = 0.08) -> Image.Image:
     box = (round(0.45 * width), round(0.1 * height), round(0.8 * width), round(0.45 * height))
     frame.paste(frame.crop(box), (box[0] + round(shift * width), box[1] + round(0.25 * shift * width)))
     return frame
+
+
+def night_sky(seed: int, size: tuple[int, int] = (320, 280), glow: float = 30) -> Image.Image:
+    """A dark picture whose edges are near black everywhere: faint noise, a faint uneven glow
+    (``glow`` grey levels at most) and a few hundred stars, like a deep-field photograph."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    coarse = Image.fromarray(rng.integers(0, 256, (5, 6), dtype=np.uint8)).resize(size, Image.Resampling.BICUBIC)
+    sky = np.asarray(coarse, dtype=np.float64)[..., None] * glow / 255 + rng.normal(6, 3, (height, width, 3))
+    for x, y, level in zip(rng.integers(0, width, 400), rng.integers(0, height, 400), rng.uniform(60, 255, 400)):
+        sky[max(0, y - 1) : y + 1, max(0, x - 1) : x + 1] = level
+    return Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8))
+
+
+def watermarked(image: Image.Image, text: str = "(c) Example Agency", y: float = 0.4, alpha: int = 140) -> Image.Image:
+    """A semi-transparent agency mark across the picture: white text with a dark outline."""
+    layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    font = ImageFont.load_default(size=int(image.height * 0.09))
+    ImageDraw.Draw(layer).text(
+        (image.width * 0.05, image.height * y), text, font=font, fill=(255, 255, 255, alpha), stroke_width=2, stroke_fill=(0, 0, 0, alpha)
+    )
+    return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")

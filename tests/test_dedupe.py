@@ -37,7 +37,7 @@ from images_as_data.prepare.dedupe_verify import Decision
 from images_as_data.prepare.inventory import InventoryRules, build_inventory, write_inventory
 
 from .conftest import REPO
-from .photos import burst_frame, caption_band, crop, letterbox, mirrored, photo, turned
+from .photos import burst_frame, caption_band, crop, letterbox, mirrored, night_sky, photo, turned, watermarked
 
 RULES = InventoryRules(min_bytes=500, max_pixels=10_000_000, min_side=16)
 
@@ -633,3 +633,34 @@ def test_candidates_need_close_views_in_both_hashes():
     assert checked[["a", "b"]].values.tolist() == [[0, 1]]
     unchecked = candidate_pairs(Files(frame, analyses, dataclasses.replace(settings, check_distance=None)))
     assert unchecked[["a", "b"]].values.tolist() == [[0, 1], [0, 2], [1, 2]]
+
+
+def test_views_close_in_dhash_are_candidates_whatever_their_phash():
+    """Whole views 1 bit apart in dHash and 16 in pHash are a candidate pair, reported with their
+    pHash distance; with dedupe.dhash_distance 0 only pairs within max_distance of pHash are."""
+    from images_as_data.prepare.dedupe import Analysis, Files, candidate_pairs
+
+    settings = DedupeSettings(mirror=False, borders=False, rotations=False, crops=False)
+    frame = pd.DataFrame({"image_id": ["a", "b", "c"], "path": ["a", "b", "c"], "width": 10, "height": 10, "bytes": 1, "sha256": ["1", "2", "3"]})
+    analyses = [
+        Analysis(10, 10, (0.0, 0.0, 1.0, 1.0), 0.0, ("f0f0f0f0f0f0f0f0",), ("00000000000000ff",)),
+        Analysis(10, 10, (0.0, 0.0, 1.0, 1.0), 0.0, ("0f0ff0f0f0f0f0f0",), ("00000000000000fe",)),  # 16 / 1 bits from a
+        Analysis(10, 10, (0.0, 0.0, 1.0, 1.0), 0.0, ("f00ff0f0f0f0f0f0",), ("000000000000ffff",)),  # 8 / 8 bits from a
+    ]
+    found = candidate_pairs(Files(frame, analyses, settings))
+    assert found.values.tolist() == [[0, 1, 16], [0, 2, 8], [1, 2, 8]]
+    assert candidate_pairs(Files(frame, analyses, dataclasses.replace(settings, dhash_distance=0)))[["a", "b"]].values.tolist() == [[0, 2], [1, 2]]
+
+
+def test_a_watermark_across_a_dark_picture_is_found_by_its_gradients(tmp_path: Path):
+    """A white mark across a deep-field picture is most of its low frequencies: 14 bits of pHash
+    from the original, no view within max_distance. Its dHash moves by 1 bit; the dHash search
+    makes the two a candidate pair and the pixels confirm it."""
+    sky = night_sky(19)
+    sky.save(tmp_path / "sky.png")
+    watermarked(sky).save(tmp_path / "sky_marked.jpg", quality=88)
+    night_sky(20).save(tmp_path / "other_sky.png")
+    clusters = run(tmp_path, None, DedupeSettings()).clusters.set_index("image_id")["cluster_id"]
+    assert clusters["sky_marked.jpg"] == clusters["sky.png"] != clusters["other_sky.png"]
+    alone = run(tmp_path, None, DedupeSettings(dhash_distance=0)).clusters.set_index("image_id")["cluster_id"]
+    assert alone["sky_marked.jpg"] != alone["sky.png"]

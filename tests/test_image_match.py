@@ -21,7 +21,18 @@ from images_as_data.prepare.image_match import (
     view_transform,
 )
 
-from .photos import burst_frame, caption_band, crop, handwritten_page, letterbox, mirrored, page_burst_frame, photo, turned
+from .photos import (
+    burst_frame,
+    caption_band,
+    crop,
+    handwritten_page,
+    letterbox,
+    mirrored,
+    night_sky,
+    page_burst_frame,
+    photo,
+    turned,
+)
 
 
 def gray(image: Image.Image) -> np.ndarray:
@@ -49,21 +60,11 @@ def test_letterbox_bars_are_trimmed(fill):
     assert abs(left - bar) <= 2 and abs(right - (bar + 240)) <= 2 and (top, bottom) == (0, 180)
 
 
-def star_field(seed: int, size: tuple[int, int] = (300, 260)) -> Image.Image:
-    """A dark picture whose edges are near black everywhere: faint noise and a few hundred stars."""
-    rng = np.random.default_rng(seed)
-    width, height = size
-    sky = rng.normal(6, 3, (height, width, 3))
-    for x, y, level in zip(rng.integers(0, width, 400), rng.integers(0, height, 400), rng.uniform(60, 255, 400)):
-        sky[max(0, y - 1) : y + 1, max(0, x - 1) : x + 1] = level
-    return Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8))
-
-
 @pytest.mark.parametrize("ratio", [9 / 16, 16 / 9])
 def test_bars_in_the_colour_of_the_pictures_edge_are_trimmed(ratio):
     """Black bars on a dark picture meet no edge (the picture's own border is near black);
     they are told by being flat, which no photograph's edge is. The picture alone is kept whole."""
-    sky = star_field(18)
+    sky = night_sky(18, (300, 260), glow=0)
     assert content_box(np.asarray(jpeg(sky))) == (0, 0, 300, 260)
     boxed = np.asarray(jpeg(letterbox(sky, ratio, (0, 0, 0)), 88))
     left, top, right, bottom = content_box(boxed)

@@ -4,8 +4,9 @@ Evidence that two images are copies of one photograph (``match_type``):
 
 - ``exact``: identical file bytes (same sha256);
 - ``pixel``: different bytes, identical decoded pixels (upright RGB, same size);
-- visual: the hashes of two *views* are within ``max_distance`` bits and the pixels
-  confirm it (:mod:`.dedupe_verify`). The views, each optional: the whole picture
+- visual: the hashes of two *views* are within ``max_distance`` bits (or their dHash,
+  for whole and content views, within ``dhash_distance``) and the pixels confirm it
+  (:mod:`.dedupe_verify`). The views, each optional: the whole picture
   (``near``), its mirror image (``mirror``), the content inside uniform borders, a
   caption band or a screenshot's frame (``border``), the content turned by 4 degrees
   either way (``rotation``), and 16 crop windows of 85 % of the content and two bands
@@ -105,6 +106,12 @@ DRAFT_SHARE = 0.75
 # on bench/repost_bench.py's reposts; at 16 a few turned and cropped reposts were lost).
 CHECK_DISTANCE = 20
 CHECK_BITS = 64
+# Whole and content views this close in dHash are candidates whatever their pHash
+# distance: a light or dark overlay over a large area (a watermark across a star field or
+# a printed page) moves pHash's low frequencies by 12-16 bits and dHash's gradient signs
+# by 1-2. Views of different pictures within 2 bits of dHash are rare (on
+# bench/repost_bench.py's 442 images, about 10 pairs, all verified apart).
+DHASH_DISTANCE = 2
 # Candidate pairs of the same size whose whole-picture hashes are this close are
 # decoded in full to look for identical pixels.
 PIXEL_CHECK_DISTANCE = 2
@@ -131,6 +138,7 @@ class DedupeSettings:
     bursts: str = "separate"
     analysis_size: int = 320
     check_distance: int | None = CHECK_DISTANCE
+    dhash_distance: int = DHASH_DISTANCE
     rescue_distance: int = 0
 
     def __post_init__(self) -> None:
@@ -149,6 +157,8 @@ class DedupeSettings:
                 raise ValueError(f"dedupe.{key} must be between 0 and 1, got {getattr(self, key)}")
         if self.check_distance is not None and not 0 <= self.check_distance < CHECK_BITS:
             raise ValueError(f"dedupe.check_distance must be 0 to {CHECK_BITS - 1} bits or null, got {self.check_distance}")
+        if not 0 <= self.dhash_distance < CHECK_BITS:
+            raise ValueError(f"dedupe.dhash_distance must be 0 to {CHECK_BITS - 1} bits, got {self.dhash_distance}")
         if not 0 <= self.rescue_distance < self.bits:
             raise ValueError(f"dedupe.rescue_distance must be 0 to {self.bits - 1} for {self.bits}-bit hashes, got {self.rescue_distance}")
         if self.analysis_size < 64:
@@ -501,7 +511,8 @@ def _check_table(files: Files, indices: Iterable[int]) -> np.ndarray:
 
 def candidate_pairs(files: Files) -> pd.DataFrame:
     """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits (and, with
-    ``check_distance``, within that many bits of dHash): the closest such views."""
+    ``check_distance``, within that many bits of dHash), or a pair of whole or content views
+    within ``dhash_distance`` bits of dHash; with the pHash distance of the closest views."""
     settings = files.settings
     owner, roles, mirrored, bits = _view_table(files, range(len(files.analyses)))
     if not len(owner):
@@ -521,6 +532,13 @@ def candidate_pairs(files: Files) -> pd.DataFrame:
     i, j = plain[close[:, 0]], plain[close[:, 1]]
     keep = ~(mirrored[i] & mirrored[j])
     found.append(checked(i[keep], j[keep], close[keep, 2]))
+    if settings.dhash_distance:
+        dhash = hex_to_bits([code for index in range(len(files.analyses)) for code in files.analyses[index].checks], CHECK_BITS)
+        close = near_pairs(dhash[plain], settings.dhash_distance)
+        i, j = plain[close[:, 0]], plain[close[:, 1]]
+        keep = ~(mirrored[i] & mirrored[j])
+        i, j = i[keep], j[keep]
+        found.append((i, j, np.bitwise_count(np.packbits(bits[i], axis=1) ^ np.packbits(bits[j], axis=1)).sum(axis=1).astype(close.dtype)))
     unmirrored = plain[~mirrored[plain]]
     for role, targets in (("rotation", unmirrored), ("crop", plain)):
         queries = np.flatnonzero(roles == role)
