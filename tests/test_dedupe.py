@@ -380,7 +380,8 @@ def test_turned_copy_of_a_dark_picture_does_not_lead(tmp_path: Path):
     assert rows.loc["turned5.png", "matched_to"] == rows.loc["turned3.png", "matched_to"] == "clean.png"
     pairs = result.pairs
     superseded = pairs[pairs["reason"].str.contains("superseded: the cluster was grown again around clean.png")]
-    assert len(superseded) and (superseded["image_a"] == "turned5.png").all()
+    # a turned copy anchored first (which one depends on the black columns its sky leaves flat)
+    assert len(superseded) and superseded["image_a"].isin(["turned5.png", "turned3.png"]).all()
     final = pairs[(pairs["image_a"] == "clean.png") & (pairs["decision"] == "accepted")]
     assert set(final["image_b"]) == {"turned3.png", "turned5.png"}
 

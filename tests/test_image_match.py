@@ -73,6 +73,18 @@ def test_bars_in_the_colour_of_the_pictures_edge_are_trimmed(ratio):
     assert 0 <= x - left <= 8 and 0 <= y - top <= 8 and 0 <= right - (x + 300) <= 8 and 0 <= bottom - (y + 260) <= 8
 
 
+def test_a_blown_out_edge_is_kept():
+    """Flat lines at one end only (a bright sky clipped to white, fading into the scene) are the
+    photograph's own: bars that reframe a picture are centred, one at each end."""
+    rng = np.random.default_rng(0)
+    scene = Image.fromarray(rng.integers(60, 200, (6, 8, 3), dtype=np.uint8)).resize((320, 240), Image.Resampling.BICUBIC)
+    y = np.arange(240)[:, None, None]
+    sky = np.asarray(scene, dtype=np.float64) + np.clip(250 - 2.5 * y, 0, None) + rng.normal(0, 3, (240, 320, 3))
+    clipped = np.asarray(jpeg(Image.fromarray(np.clip(sky, 0, 255).astype(np.uint8)), 90))
+    assert (clipped[:30] == 255).all(axis=2).mean() > 0.99  # the top lines are flat white
+    assert content_box(clipped) == (0, 0, 320, 240)
+
+
 def test_caption_band_and_screenshot_frame_are_trimmed():
     base = photo(2, (240, 180))
     captioned = np.asarray(jpeg(caption_band(base, share=0.25)))

@@ -49,31 +49,26 @@ def _border_lines(lines: np.ndarray, tolerance: int, limit: int) -> int:
       under ``UNIFORM_EDGE`` of its pixels near the colour. A flat background that fades into
       the subject (a dish under a microscope, a sky over rooftops) drifts out of the
       uniform tolerance and has no such edge, and is kept, so that a crop of the subject
-      is not taken for the whole picture;
-    - flat bars: at least ``FLAT_MIN_SHARE`` of the side in lines with ``FLAT`` of their
-      pixels within ``FLAT_TOLERANCE`` of the colour, whatever follows. A bar a reposter
-      adds is one colour and decodes as one colour (JPEG and WebP store a flat block
-      exactly), while the edge of a photograph, however dark or pale, has noise, grain or
-      stars. This catches bars in the colour of the picture's own edge (black bars on a
-      star field or around a fundus picture, white bars on a page), which have no edge.
+      is not taken for the whole picture.
+
+    Bars in the colour of the picture's own edge have no edge: :func:`_flat_bars`.
     """
     if limit <= 0:
         return 0
     colour = np.median(lines[0], axis=0).astype(np.int16)
 
-    def profile(stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def profile(stop: int) -> tuple[np.ndarray, np.ndarray]:
         difference = np.abs(lines[:stop].astype(np.int16) - colour).max(axis=2)
-        shares = [(difference <= level).mean(axis=1) for level in (FLAT_TOLERANCE, UNIFORM_TOLERANCE, tolerance)]
-        return shares[0], shares[1], shares[2]
+        return (difference <= UNIFORM_TOLERANCE).mean(axis=1), (difference <= tolerance).mean(axis=1)
 
-    flat, tight, near = profile(1)
+    tight, near = profile(1)
     if tight[0] < UNIFORM:
         return 0  # most pictures stop here, after one line
     # read lines in growing blocks until the run of border-coloured lines has ended
     stop = 1
     while stop < limit + 1 and (near >= EDGE).all():
         stop = min(limit + 1, max(32, 2 * stop))
-        flat, tight, near = profile(stop)
+        tight, near = profile(stop)
     uniform_lines = tight >= UNIFORM
     uniform = int(np.argmin(uniform_lines)) if not uniform_lines.all() else len(near)
     framed = int(np.argmin(near >= EDGE)) if not (near >= EDGE).all() else len(near)
@@ -86,10 +81,46 @@ def _border_lines(lines: np.ndarray, tolerance: int, limit: int) -> int:
         return min(bars + int(falls[0]), limit)
     if uniform < len(near) and tight[uniform] < UNIFORM_EDGE:  # an edge too sharp to ring
         return min(uniform, limit)
-    flat_lines = int(np.argmin(flat >= FLAT)) if not (flat >= FLAT).all() else len(flat)
-    if flat_lines >= max(2, FLAT_MIN_SHARE * len(lines)):
-        return min(flat_lines, limit)
     return 0
+
+
+def _flat_lines(lines: np.ndarray, limit: int) -> int:
+    """How many leading lines (up to ``limit``) have ``FLAT`` of their pixels within
+    ``FLAT_TOLERANCE`` of the first line's median colour."""
+    if limit <= 0:
+        return 0
+    colour = np.median(lines[0], axis=0).astype(np.int16)
+    stop = 1
+    while True:
+        difference = np.abs(lines[:stop].astype(np.int16) - colour).max(axis=2)
+        flat = (difference <= FLAT_TOLERANCE).mean(axis=1) >= FLAT
+        if not flat.all():
+            return int(np.argmin(flat))
+        if stop >= limit:
+            return limit
+        stop = min(limit, max(32, 2 * stop))
+
+
+def _flat_bars(lines: np.ndarray, limit: int) -> tuple[int, int]:
+    """Flat bars at both ends of ``lines`` (axis 0): how many lines each, or (0, 0).
+
+    A bar a reposter adds is one colour and decodes as one colour (JPEG and WebP store a
+    flat block exactly), while the edge of a photograph, however dark or pale, has noise,
+    grain or stars: this finds bars in the colour of the picture's own edge (black bars
+    on a star field or around a fundus picture, white bars on a page), which have no
+    edge to stop at. Bars that reframe a picture into another shape are centred, so both
+    ends must have them, at least ``FLAT_MIN_SHARE`` of the side each and of about one
+    width (within ``FLAT_BALANCE`` of the side, at least 4 lines: JPEG ringing reaches
+    into one bar further than into the other). A flat run at one end only (a blown-out
+    sky, clipped white paper) is the photograph's own, and stays.
+    """
+    first = _flat_lines(lines, limit)
+    if first < max(2, FLAT_MIN_SHARE * len(lines)):
+        return 0, 0
+    last = _flat_lines(lines[::-1], limit - first)
+    if last < max(2, FLAT_MIN_SHARE * len(lines)) or abs(first - last) > max(4, FLAT_BALANCE * len(lines)):
+        return 0, 0
+    return first, last
 
 
 # share of a uniform line's pixels near its median colour (JPEG ringing spoils a few)
@@ -103,12 +134,13 @@ EDGE = 0.15
 # A flat line: this share of its pixels within FLAT_TOLERANCE of the colour (the edge
 # of a dark photograph reduced to the analysis size still has under 70 % within 3: the
 # star field's; a bar has all). Bars that reframe a picture are a few per cent of the
-# side or more; fewer flat lines than FLAT_MIN_SHARE are left to the rules above (the
+# side or more; fewer flat lines than FLAT_MIN_SHARE are left to _border_lines (the
 # black surround of a round fundus picture is flat for a line or two where the disc
-# does not reach the frame, and a blown-out edge can be too).
+# does not reach the frame).
 FLAT = 0.99
 FLAT_TOLERANCE = 2
 FLAT_MIN_SHARE = 0.02
+FLAT_BALANCE = 0.03
 
 
 def content_box(rgb: np.ndarray, tolerance: int = 24, keep: float = 0.25) -> Box:
@@ -124,12 +156,16 @@ def content_box(rgb: np.ndarray, tolerance: int = 24, keep: float = 0.25) -> Box
     min_w, min_h = max(1, math.ceil(keep * width)), max(1, math.ceil(keep * height))
     for _ in range(4):
         before = (left, top, right, bottom)
-        top += _border_lines(rgb[top:bottom, left:right], tolerance, bottom - top - min_h)
-        bottom -= _border_lines(rgb[top:bottom, left:right][::-1], tolerance, bottom - top - min_h)
+        # flat bars (_flat_bars) where the rules of _border_lines find less: those also
+        # take the lines where a bar with an edge rings
+        first, last = _flat_bars(rgb[top:bottom, left:right], bottom - top - min_h)
+        top += max(first, _border_lines(rgb[top:bottom, left:right], tolerance, bottom - top - min_h))
+        bottom -= min(max(last, _border_lines(rgb[top:bottom, left:right][::-1], tolerance, bottom - top - min_h)), bottom - top - min_h)
+        first, last = _flat_bars(rgb[top:bottom, left:right].transpose(1, 0, 2), right - left - min_w)
         columns = rgb[top:bottom, left:right].transpose(1, 0, 2)
-        left += _border_lines(columns, tolerance, right - left - min_w)
+        left += max(first, _border_lines(columns, tolerance, right - left - min_w))
         columns = rgb[top:bottom, left:right].transpose(1, 0, 2)
-        right -= _border_lines(columns[::-1], tolerance, right - left - min_w)
+        right -= min(max(last, _border_lines(columns[::-1], tolerance, right - left - min_w)), right - left - min_w)
         if (left, top, right, bottom) == before:
             break
     return left, top, right, bottom
