@@ -242,6 +242,7 @@ def test_settings_match_the_schema():
         ("min_overlap", 1.5, "dedupe.min_overlap"),
         ("analysis_size", 32, "dedupe.analysis_size"),
         ("rescue_distance", 64, "dedupe.rescue_distance"),
+        ("dhash_distance", 64, "dedupe.dhash_distance"),
     ],
 )
 def test_invalid_settings_name_the_key(key, value, message):
