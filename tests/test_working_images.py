@@ -138,6 +138,23 @@ def corpus(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return inventory, clusters
 
 
+def test_working_image_is_the_authors_resize_of_the_decoded_photo(tmp_path: Path):
+    """The working image is torchvision's Resize(short_side) of the (drafted) decode: the
+    store's Resize(256) of it then changes nothing, as on the authors' raw images."""
+    from torchvision.transforms import Resize
+
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).resize((1200, 900), Image.Resampling.BICUBIC)
+    source = tmp_path / "photo.jpg"
+    photo.save(source, quality=90)
+    make_working_image(str(source), str(tmp_path / "working.png"), 256)
+    decoded, _ = open_rgb(source, short_side=256)
+    with Image.open(tmp_path / "working.png") as working:
+        assert working.size == (341, 256)
+        assert np.array_equal(np.asarray(working), np.asarray(Resize(256)(decoded)))
+        assert np.array_equal(np.asarray(Resize(256)(working)), np.asarray(working))
+
+
 @pytest.mark.parametrize("level", [0, 1, 6, 9])
 def test_png_encoding_is_lossless_at_every_level(level: int):
     """The working PNG holds exactly the resized pixels: the level trades only size and time."""

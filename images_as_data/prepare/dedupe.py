@@ -60,7 +60,7 @@ from .hamming import cross_pairs, near_pairs
 from .image_match import FILL_LEVEL, View, content_box, fill_mask
 from .inventory import KEPT, VIEW_COLUMNS, read_inventory
 from .phash import dct_bits, dhash_rectangles, phash_rectangles
-from .resize import draft_to, open_rgb, upright_rgb
+from .resize import decoded_rgb, draft_to, upright_rgb
 
 logger = logging.getLogger(__name__)
 
@@ -232,13 +232,14 @@ def analysis_image(path: str, stored_size: tuple[int, int], size: int) -> tuple[
     it again would cost more than the pixel checks gain from the last quarter.
     """
     try:
-        rgb, full_size = open_rgb(path, analysis_short_side(stored_size, size))
+        with decoded_rgb(path, analysis_short_side(stored_size, size)) as (rgb, full_size):
+            fitted = _fit(rgb, size)
+            return (rgb.copy() if fitted is rgb else fitted), full_size
     except Exception as error:  # noqa: BLE001 - name the file whatever the decoder raised
         raise RuntimeError(
             f"{path}: cannot decode for dedupe ({type(error).__name__}: {error}); "
             "the file changed since the inventory? rerun the inventory rule"
         ) from error
-    return _fit(rgb, size), full_size
 
 
 def analysis_short_side(stored_size: tuple[int, int], size: int) -> int:
@@ -405,7 +406,8 @@ class Analyser:
         draft_to(image, analysis_short_side(image.size, self.settings.analysis_size))
 
     def analyse(self, image: Image.Image, stored_size: tuple[int, int]) -> dict:
-        rgb, full_size = upright_rgb(image, stored_size)
+        # the inventory's open image, turned in place: it is not used after the analysis
+        rgb, full_size = upright_rgb(image, stored_size, copy=False)
         return analysis_row(analyse_image(_fit(rgb, self.settings.analysis_size), full_size, self.settings))
 
 
@@ -435,10 +437,10 @@ def hex_to_bits(hex_hashes: Iterable[str], bits: int) -> np.ndarray:
 
 def pixel_sha256(path: str) -> str:
     """sha256 of the upright RGB first frame's size and pixel bytes (equal only for identical pixels)."""
-    rgb, _ = open_rgb(path)
-    digest = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
-    digest.update(rgb.tobytes())
-    return digest.hexdigest()
+    with decoded_rgb(path) as (rgb, _):
+        digest = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
+        digest.update(rgb.tobytes())
+        return digest.hexdigest()
 
 
 # --- the files, their analyses and candidate pairs ---------------------------------------------
