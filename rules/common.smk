@@ -28,7 +28,11 @@ from images_as_data.finetune.grid import (
 )
 from images_as_data.labels.annotations import sheet_snapshots, snapshot_kind
 from images_as_data.labels.tasks import presplit_folders
-from images_as_data.prepare import DEDUPE_ANALYSIS_KEYS
+from images_as_data.prepare import (
+    ANALYSIS_VERSION,
+    DEDUPE_ANALYSIS_KEYS,
+    WORKING_IMAGES_VERSION,
+)
 from images_as_data.replication.report import REPORT_FILES, report_modules
 
 TASKS = validate_tasks(config)

@@ -96,6 +96,8 @@ rule inventory_shard:
         cache=lambda wildcards: f"{RESULTS}/inventory/.cache/{wildcards.scatteritem}.csv",
         rules=without_shards("inventory"),
         analysis=dedupe_analysis_settings(),
+        # a new version of the analysis reruns the inventory, as a settings change does
+        analysis_version=ANALYSIS_VERSION,
         progress_every=500,
     script:
         "../scripts/inventory_shard.py"
@@ -198,6 +200,8 @@ rule working_images_shard:
         runtime=60,
     params:
         settings=without_shards("working"),
+        # a new version of the method remakes the working images, as a settings change does
+        method_version=WORKING_IMAGES_VERSION,
     script:
         "../scripts/working_images_shard.py"
 

@@ -54,7 +54,7 @@ from scipy.sparse.csgraph import connected_components
 from ..common.atomic import write_csv
 from ..common.parallel import parallel_map
 from ..common.tables import read_user_csv
-from . import DEDUPE_ANALYSIS_KEYS
+from . import ANALYSIS_VERSION, DEDUPE_ANALYSIS_KEYS
 from .dedupe_verify import Decision, Verifier
 from .hamming import cross_pairs, near_pairs
 from .image_match import FILL_LEVEL, View, content_box, fill_mask
@@ -365,15 +365,6 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
     turned = turned_views(source, views)
     fill_share = float(fill.sum()) / area if fill is not None else 0.0
     return Analysis(*full_size, fractions, fill_share, view_hashes(source, views, settings, turned), check_hashes(source, views, turned))
-
-
-
-
-# Raised when the analysis of an image changes for the same settings, so that analyses
-# cached in the inventory's views.csv are made again (2: a turned copy's corner fill
-# must fit one turn, and is hashed grey; 3: flat bars in the colour of the picture's
-# edge are trimmed).
-ANALYSIS_VERSION = 3
 
 
 @dataclass(frozen=True)
