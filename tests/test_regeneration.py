@@ -180,6 +180,11 @@ IMAGES_CHANGED = (
 DEDUPE_CHANGED = IMAGES_CHANGED.replace("inventory_shard, inventory, ", "")
 # A dedupe setting that changes the analysis of each image: the inventory too.
 ANALYSIS_CHANGED = IMAGES_CHANGED
+# The working images alone: everything that reads them; the config is the same, so only the
+# sidecars of the tables made from the corpus are redone.
+WORKING_CHANGED = DEDUPE_CHANGED.replace("dedupe, dedupe_audit, ", "").replace(
+    ALL_SIDECARS, "provenance[grid_runs, per_class_fear, per_class_protest, table_7_1, table_7_2]"
+)
 # One task's labels changed: that task's chain, the tables over all tasks, the report and the
 # sidecars (each records the annotation sheet's or the config's hash).
 PROTEST_CHANGED = (
@@ -255,6 +260,21 @@ def edit_report_section(project: Path) -> None:
     module.write_text(text + "\n# an edit to one section of the report\n")
 
 
+def new_method_version(name: str):
+    """A new version of a per-image method (images_as_data/prepare/__init__.py), as an update
+    of the workflow brings."""
+
+    def apply(project: Path) -> None:
+        module = project / "images_as_data/prepare/__init__.py"
+        text = module.read_text()
+        version = re.search(rf"^{name} = (\d+)$", text, flags=re.MULTILINE)
+        assert version, f"{name} not found in {module}"
+        module.unlink()
+        module.write_text(text.replace(version[0], f"{name} = {int(version[1]) + 1}"))
+
+    return apply
+
+
 def nothing(project: Path) -> None:
     pass
 
@@ -272,6 +292,8 @@ CHANGES = {
     "change `figures.dpi`": (change_config({"figures": {"dpi": 70}}), FIGURES),
     "change `dedupe.max_distance`": (change_config({"dedupe": {"max_distance": 8}}), DEDUPE_CHANGED),
     "change `dedupe.crops`": (change_config({"dedupe": {"crops": False}}), ANALYSIS_CHANGED),
+    "a new version of dedupe's analysis (`ANALYSIS_VERSION`)": (new_method_version("ANALYSIS_VERSION"), ANALYSIS_CHANGED),
+    "a new version of the working images (`WORKING_IMAGES_VERSION`)": (new_method_version("WORKING_IMAGES_VERSION"), WORKING_CHANGED),
     "change `labels.emotion_min_score`": (change_config({"labels": {"emotion_min_score": 4}}), FEAR_CHANGED),
     "edit a plotting module (`images_as_data/finetune/figures.py`)": (
         edit_plotting_module,
