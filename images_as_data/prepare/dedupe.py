@@ -497,9 +497,15 @@ def _view_table(files: Files, indices: Iterable[int]) -> tuple[np.ndarray, np.nd
     return np.array(owner, dtype=np.int64), np.array(roles), np.array(mirrored, dtype=bool), hex_to_bits(rows, files.settings.bits)
 
 
+def _check_bits(files: Files, indices: Iterable[int]) -> np.ndarray:
+    """dHash bits (one boolean row per view) of every view of the files ``indices``, in
+    :func:`_view_table`'s order."""
+    return hex_to_bits([code for index in indices for code in files.analyses[index].checks], CHECK_BITS)
+
+
 def _check_table(files: Files, indices: Iterable[int]) -> np.ndarray:
-    """Packed dHash bits of every view of the files ``indices``, in :func:`_view_table`'s order."""
-    return np.packbits(hex_to_bits([code for index in indices for code in files.analyses[index].checks], CHECK_BITS), axis=1)
+    """:func:`_check_bits`, packed for Hamming distances."""
+    return np.packbits(_check_bits(files, indices), axis=1)
 
 
 def candidate_pairs(files: Files) -> pd.DataFrame:
@@ -511,7 +517,8 @@ def candidate_pairs(files: Files) -> pd.DataFrame:
     if not len(owner):
         return pd.DataFrame(columns=["a", "b", "distance"])
     check = settings.check_distance is not None
-    check_bits = _check_table(files, range(len(files.analyses))) if check else None
+    dhash = _check_bits(files, range(len(files.analyses))) if check or settings.dhash_distance else None
+    check_bits = np.packbits(dhash, axis=1) if check else None
 
     def checked(i: np.ndarray, j: np.ndarray, distance: np.ndarray) -> tuple:
         if check:
@@ -526,7 +533,6 @@ def candidate_pairs(files: Files) -> pd.DataFrame:
     keep = ~(mirrored[i] & mirrored[j])
     found.append(checked(i[keep], j[keep], close[keep, 2]))
     if settings.dhash_distance:
-        dhash = hex_to_bits([code for index in range(len(files.analyses)) for code in files.analyses[index].checks], CHECK_BITS)
         close = near_pairs(dhash[plain], settings.dhash_distance)
         i, j = plain[close[:, 0]], plain[close[:, 1]]
         keep = ~(mirrored[i] & mirrored[j])
