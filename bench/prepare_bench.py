@@ -27,9 +27,12 @@ On the same files and the same number of worker processes (``--workers``) it tim
 - **working images** at PNG compression 1 (the default) and 6 (before), and the **tensor
   store** from the raw JPEGs (``finetune.data.decode_images`` at the store size);
 
-and prints images/s (wall), CPU ms per image (this process and its workers) and ratios. A
-second table compares working-image encodings (PNG levels, JPEG, WebP) by time, size and
-pixel change. Run (about 3 minutes for 1,500 images on 2 cores)::
+and prints images/s (wall), CPU ms per image (this process and its workers) and ratios. On
+the ``mixed`` corpus a second table times the inventory and dedupe together under several
+dedupe configurations (issue 12's views and the verification switched off in turn, down to
+one hash per image), with the share of the corpus's reposts each finds. Two more tables
+compare working-image encodings (PNG levels, JPEG, WebP) by time, size and pixel change,
+and resize filters. Run (about 3 minutes for 1,500 images on 2 cores)::
 
     .venv/bin/python bench/prepare_bench.py --n 1500 --workers 2
     .venv/bin/python bench/prepare_bench.py --n 400 --corpus crops
@@ -229,6 +232,42 @@ def filter_table(paths: list[str], short_side: int) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("filter")
 
 
+# Dedupe configurations timed side by side (config section ``dedupe``): what each of
+# issue 12's views and the verification cost, down to one hash per image.
+CONFIGURATIONS = {
+    "default (issue 12's views, verified)": {},
+    "crops: false": {"crops": False},
+    "crops, rotations: false": {"crops": False, "rotations": False},
+    "verify: none": {"verify": "none"},
+    "one hash per image, verify: none": {"crops": False, "rotations": False, "mirror": False, "borders": False, "verify": "none"},
+}
+
+
+def configuration_table(raw: Path, made: list[tuple[str, str, str]], workers: int) -> pd.DataFrame:
+    """Inventory + analysis and dedupe from the analyses under each of :data:`CONFIGURATIONS`:
+    images/s of the two together, and what each finds of the corpus's reposts."""
+    picture_of = {Path(path).relative_to(raw).as_posix(): picture for path, picture, _ in made}
+    reposts = {Path(path).relative_to(raw).as_posix() for path, _, kind in made if kind not in ("original", "crop")}
+    rows = []
+    for label, changes in CONFIGURATIONS.items():
+        settings = DedupeSettings(by_url=False, **changes)
+        cpu, started = cpu_seconds(), time.perf_counter()
+        full = inventory_and_cache(raw, InventoryRules(), workers=workers, analyser=Analyser(settings))
+        views = full.loc[full["status"] == "kept", ["image_id", "sha256", *VIEW_COLUMNS]]
+        result = dedupe(full[INVENTORY_COLUMNS], settings, workers=workers, views=views)
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        clusters = result.clusters.assign(picture=result.clusters["image_id"].map(picture_of))
+        root_picture = clusters.set_index("image_id")["picture"]
+        found = clusters["image_id"].isin(reposts) & (clusters["picture"] == clusters["cluster_id"].map(root_picture))
+        rows.append({
+            "configuration": label, "images_per_s": len(full) / wall, "cpu_ms_per_image": 1000 * cpu / len(full),
+            "verified_pairs": result.stats["verified_pairs"], "reposts_found": found.sum() / max(1, len(reposts)),
+            "clusters_mixing_pictures": int((clusters.groupby("cluster_id")["picture"].nunique() > 1).sum()),
+        })  # fmt: skip
+        print(f"{label:<44} {rows[-1]['images_per_s']:8.0f} images/s {rows[-1]['cpu_ms_per_image']:7.1f} CPU ms/image", flush=True)
+    return pd.DataFrame(rows).set_index("configuration")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1500)
@@ -284,6 +323,7 @@ def main() -> None:
         rows.append(timed("working images, PNG level 1 (default)", n, partial(run_working, 1)))
         rows.append(timed("working images, PNG level 6", n, partial(run_working, 6)))
         rows.append(timed("tensor store from raw JPEGs", n, lambda: decode_images(paths, args.store_size, args.workers)))
+        configurations = configuration_table(raw, made, args.workers) if args.corpus == "mixed" else None
         same = results["clusters"].equals(results["clusters_before"])
         clusters = results["clusters"]
         encodings = encoding_table(paths[: min(200, n)], WorkingSettings().short_side)
@@ -314,6 +354,9 @@ def main() -> None:
         split = int((clusters.groupby("picture")["cluster_id"].nunique() > 1).sum())
         print(f"files in a cluster whose root shows their picture: {right_root:.3f}; pictures split over several clusters: {split}; "
               f"clusters mixing pictures: {mixed}")  # fmt: skip
+    if configurations is not None:
+        print("\ninventory + dedupe together by dedupe configuration (the corpus's reposts found: in their original's cluster):")
+        print(configurations.round(3).to_markdown())
     print(f"\nworking-image encodings ({min(200, n)} images at short side {WorkingSettings().short_side}, encode only, one process):")
     print(encodings.round(2).to_markdown())
     print("\nworking-image resize filters (the same images, resize only, one process; changes against the default):")

@@ -666,3 +666,28 @@ def test_a_watermark_across_a_dark_picture_is_found_by_its_gradients(tmp_path: P
     assert clusters["sky_marked.jpg"] == clusters["sky.png"] != clusters["other_sky.png"]
     alone = run(tmp_path, None, DedupeSettings(dhash_distance=0)).clusters.set_index("image_id")["cluster_id"]
     assert alone["sky_marked.jpg"] != alone["sky.png"]
+
+
+def test_verifier_takes_the_content_box_the_analysis_found(tmp_path: Path):
+    """The verifier reuses the analysis's content box instead of finding it again: the same
+    pixel box, and the same decisions, on copies with borders (letterbox, caption, turn)."""
+    from images_as_data.prepare.dedupe import analyse_file, make_verifier
+    from images_as_data.prepare.dedupe_verify import Verifier
+
+    settings = DedupeSettings(by_url=False)
+    original = photo(11)
+    copies = [original, letterbox(original), caption_band(original), turned(original, 4), night_sky(3)]
+    paths = []
+    for index, image in enumerate(copies):
+        paths.append(str(tmp_path / f"{index}.jpg"))
+        image.save(paths[-1], quality=90)
+    sizes = [Image.open(path).size for path in paths]
+    analyses = [analyse_file((path, *size), settings) for path, size in zip(paths, sizes)]
+    assert any(analysis.box != (0.0, 0.0, 1.0, 1.0) for analysis in analyses)
+    reused = make_verifier(settings, paths.__getitem__, sizes.__getitem__, lambda unit: analyses[unit].box, lambda unit: analyses[unit].codes)
+    found = Verifier(settings, reused.load, reused.views_codes, reused.combos, reused.kind_of)
+    for unit in range(len(paths)):
+        assert reused.picture(unit).box == found.picture(unit).box
+    for unit in range(1, len(paths)):
+        assert reused.verify(0, unit) == found.verify(0, unit)
+    assert [reused.verify(0, unit).accepted for unit in range(1, len(paths))] == [True, True, True, False]

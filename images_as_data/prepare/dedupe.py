@@ -837,7 +837,8 @@ def make_verifier(settings: DedupeSettings, path, stored_size, box, codes) -> Ve
     def views_codes(unit: int) -> tuple[list[View], np.ndarray]:
         return image_views(box(unit), settings), hex_to_bits(codes(unit), settings.bits)
 
-    return Verifier(settings, load, views_codes, allowed, match_kind)
+    # the analysis found the content box on the very image load() returns
+    return Verifier(settings, load, views_codes, allowed, match_kind, content=box)
 
 
 def cluster_component(job: ComponentJob, settings: DedupeSettings) -> tuple[dict[int, int], list[tuple[int, int, Decision]]]:

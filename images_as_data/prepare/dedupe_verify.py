@@ -131,7 +131,9 @@ class Verifier:
     """Checks pairs of images (by unit index), caching decoded pictures and keypoints.
 
     ``load(unit)`` returns the unit's analysis RGB image (PIL) and ``views_codes(unit)``
-    its views and their code bits; both come from the dedupe stage.
+    its views and their code bits; both come from the dedupe stage. ``content(unit)``, where
+    given, is the content box the analysis found on that image (fractions of its frame),
+    which spares finding it again.
     """
 
     def __init__(
@@ -142,6 +144,7 @@ class Verifier:
         combos: Callable[[View, View], bool],
         kind_of: Callable[[View, View], str],
         cache_size: int = 256,
+        content: Callable[[int], tuple[float, float, float, float]] | None = None,
     ) -> None:
         self.settings = settings
         self.load = load
@@ -150,6 +153,7 @@ class Verifier:
         self.kind_of = kind_of
         self.cache: OrderedDict[int, Picture] = OrderedDict()
         self.cache_size = cache_size
+        self.content = content
 
     def picture(self, unit: int) -> Picture:
         if unit in self.cache:
@@ -158,11 +162,19 @@ class Verifier:
         rgb = self.load(unit)
         gray = np.asarray(rgb.convert("L"))
         views, codes = self.views_codes(unit)
-        picture = Picture(gray, content_box(np.asarray(rgb)) if self.settings.borders else (0, 0, *rgb.size), views, codes)
+        picture = Picture(gray, self._content_box(unit, rgb), views, codes)
         self.cache[unit] = picture
         if len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
         return picture
+
+    def _content_box(self, unit: int, rgb: Image.Image) -> tuple[int, int, int, int]:
+        if not self.settings.borders:
+            return 0, 0, *rgb.size
+        if self.content is None:
+            return content_box(np.asarray(rgb))
+        left, top, right, bottom = self.content(unit)
+        return round(left * rgb.width), round(top * rgb.height), round(right * rgb.width), round(bottom * rgb.height)
 
     def hints(self, a: Picture, b: Picture) -> list[tuple[int, View, View]]:
         """(distance, view of A, view of B) for the allowed view pairs, closest first."""
