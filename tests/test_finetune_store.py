@@ -130,6 +130,28 @@ def test_opencv_and_pil_decode_the_same_pixels(tmp_path):
     assert torch.equal(grey_store[0], grey_store[1]) and torch.equal(grey_store[1], grey_store[2])
 
 
+@pytest.mark.parametrize("kind", ["grey16", "grey_alpha", "rgb_transparent_colour"])
+def test_raw_files_are_decoded_as_the_working_images_are(tmp_path, kind):
+    """Folder tasks and images to label are decoded from the raw files: 16-bit greyscale and
+    transparency must give the working images' pixels (rescaled, on white), not PIL's
+    convert("RGB") (16-bit clipped white, transparent areas keeping their hidden colour)."""
+    from images_as_data.prepare.resize import open_rgb
+
+    grey = np.asarray(photo(6, (64, 48)).convert("L"))
+    path = tmp_path / f"{kind}.png"
+    if kind == "grey16":
+        Image.fromarray(grey.astype(np.uint16) * 257).save(path)
+    elif kind == "grey_alpha":
+        Image.fromarray(np.dstack([grey, np.where(np.arange(64) < 32, 255, 0)[None].repeat(48, 0)]).astype(np.uint8), "LA").save(path)
+    else:
+        rgb = np.dstack([grey] * 3)
+        rgb[:, 32:] = (10, 20, 30)
+        Image.fromarray(rgb).save(path, transparency=(10, 20, 30))
+    stored = decode_images([str(path)], 48).images[0].numpy()
+    working = np.asarray(open_rgb(path)[0]).transpose(2, 0, 1)
+    assert np.array_equal(stored[:, :, :64], working)
+
+
 def test_jpeg_reduced_decode_matches_a_full_decode_then_resize(tmp_path):
     """A 1200 x 900 photo is decoded at half scale (DCT) and resized: within a few grey levels
     of decoding all of it and resizing, and exactly the torch resize of PIL's own reduced decode."""

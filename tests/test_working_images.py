@@ -102,6 +102,27 @@ def test_sixteen_bit_grey_is_rescaled_not_clipped(tmp_path: Path):
     assert near(rgb.getpixel((5, 5)), (128, 128, 128), tolerance=2)
 
 
+@pytest.mark.parametrize(
+    ("name", "values", "grey"),
+    [
+        ("float01.tif", np.full((40, 40), 0.5, dtype=np.float32), 128),  # a 0-1 float image: not black
+        ("int32.tif", np.tile(np.array([0, 8_000_000, 16_000_000], dtype=np.int32), (40, 14))[:, :40], None),
+        ("int16_as_i.tif", np.full((40, 40), 32768, dtype=np.int32), 128),  # 16-bit values held as I
+    ],
+)
+def test_float_and_32_bit_grey_keep_their_contrast(tmp_path: Path, name: str, values: np.ndarray, grey):
+    """PIL clips I and F at 255: a 0-1 float TIFF came out black, a 32-bit one white."""
+    source = tmp_path / name
+    Image.fromarray(values).save(source)
+    assert Image.open(source).mode in ("F", "I")
+    pixels = np.asarray(open_rgb(source)[0])
+    if grey is not None:
+        assert near(pixels[5, 5], (grey,) * 3, tolerance=1)
+    else:  # values beyond 16 bits are stretched from their minimum to their maximum
+        assert pixels[5, 0].tolist() == [0, 0, 0] and pixels[5, 2].tolist() == [255, 255, 255]
+        assert near(pixels[5, 1], (128,) * 3, tolerance=2)
+
+
 def test_large_jpeg_is_decoded_at_reduced_scale_but_reports_full_size(tmp_path: Path):
     source = tmp_path / "large.jpg"
     halves(1024, 768, RED, BLUE).save(source, quality=90)

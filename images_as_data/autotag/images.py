@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from images_as_data.autotag.settings import ImageLimits
+from images_as_data.common.pixels import to_rgb
 
 MIN_JPEG_QUALITY = 50
 
@@ -59,14 +60,9 @@ def limit_violations(fmt: str | None, n_bytes: int, width: int, height: int, lim
 
 
 def _flatten_to_rgb(image: Image.Image) -> Image.Image:
-    """RGB on a white background, so transparent areas do not turn black in the JPEG."""
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, "white")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return image.convert("RGB")
+    """Upright RGB on a white background, so transparent areas do not turn black in the JPEG
+    (and wide greyscale is scaled, not clipped white)."""
+    return to_rgb(ImageOps.exif_transpose(image))
 
 
 def _scale_to_sides(image: Image.Image, limits: ImageLimits) -> Image.Image:

@@ -39,6 +39,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from ..common.atomic import atomic_path
 from ..common.hashing import file_sha256
+from ..common.pixels import to_rgb
 
 SPLITS = ("train", "val", "test")
 SPLIT_COLUMNS = ("image_id", "path", "label", "split")
@@ -305,7 +306,7 @@ def _orientation(image: Image.Image) -> int:
 def probe(path: str | os.PathLike, size: int, crop_source: str, max_aspect: float) -> Placement:
     """An image's Placement from its header, without decoding its pixels."""
     with Image.open(path) as image:
-        opencv = image.format if image.format in ("JPEG", "PNG") and image.mode == "RGB" else ""
+        opencv = image.format if image.format in ("JPEG", "PNG") and image.mode == "RGB" and "transparency" not in image.info else ""
         return place(*image.size, _orientation(image), size, crop_source, max_aspect, opencv)
 
 
@@ -368,7 +369,7 @@ def _decode_with_pil(path: str | os.PathLike, placement: Placement, size: int, c
         image.load()
         if image.format == "PNG" and _orientation(image) != placement.orientation:
             placement = place(*image.size, _orientation(image), size, crop_source, max_aspect)
-        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        rgb = to_rgb(image)
         if crop_source == CENTRE_SQUARE:
             square = ImageOps.fit(ImageOps.exif_transpose(rgb), (size, size), method=Image.Resampling.BILINEAR)
             return np.asarray(square).transpose(2, 0, 1), placement

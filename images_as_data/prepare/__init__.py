@@ -10,7 +10,9 @@ DEDUPE_ANALYSIS_KEYS = ("hash", "hash_size", "mirror", "borders", "rotations", "
 # (and what depends on it) for a results folder made by an older one, as a settings change
 # does. ANALYSIS_VERSION: dedupe's analysis in the inventory (2: a turned copy's corner fill
 # must fit one turn, and is hashed grey; 3: flat bars in the colour of the picture's edge are
-# trimmed); it also keys the inventory's cached rows. WORKING_IMAGES_VERSION: the working
-# images (2: PIL's bilinear resize, the authors' Resize(256), instead of Lanczos).
-ANALYSIS_VERSION = 3
-WORKING_IMAGES_VERSION = 2
+# trimmed; 4: float and 32-bit greyscale scaled to 8 bits, not clipped, and RGB with a
+# transparent colour composited on white, by common.pixels.to_rgb); it also keys the
+# inventory's cached rows. WORKING_IMAGES_VERSION: the working images (2: PIL's bilinear
+# resize, the authors' Resize(256), instead of Lanczos; 3: as ANALYSIS_VERSION 4).
+ANALYSIS_VERSION = 4
+WORKING_IMAGES_VERSION = 3

@@ -6,8 +6,10 @@ files, so decoding quirks are settled once, here:
 - EXIF orientation is applied (``ImageOps.exif_transpose``), so a phone photo stored
   sideways becomes upright;
 - only the first frame of an animation is kept;
-- everything becomes RGB: CMYK is converted, and transparency (RGBA, LA, palette with
-  a transparent colour) is composited on white, not dropped to black;
+- everything becomes RGB (``common.pixels.to_rgb``, which the stores of folder tasks and
+  of images to label use on raw files too): CMYK is converted, transparency (RGBA, LA,
+  palette or RGB with a transparent colour) is composited on white, not dropped to black,
+  and 16-bit, 32-bit and float greyscale is scaled to 8 bits, not clipped;
 - the shorter side is scaled to ``short_side``, keeping the aspect ratio, with PIL's
   bilinear filter: the authors' ``Resize(256)`` (torchvision's default on a PIL image),
   so the store's own ``Resize(256)`` of a working image changes nothing. Smaller
@@ -38,12 +40,12 @@ from PIL import ExifTags, Image, ImageOps
 
 from ..common.atomic import atomic_dir, atomic_path, write_csv
 from ..common.parallel import parallel_map
+from ..common.pixels import to_rgb
 from .inventory import read_inventory, shard_of
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ["image_id", "cluster_id", "path", "width", "height", "orig_width", "orig_height"]
-BACKGROUND = (255, 255, 255)
 
 
 def scaled_size(width: int, height: int, short_side: int) -> tuple[int, int]:
@@ -52,21 +54,6 @@ def scaled_size(width: int, height: int, short_side: int) -> tuple[int, int]:
     if width <= height:
         return short_side, max(1, round(height * scale))
     return max(1, round(width * scale)), short_side
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB version of a decoded frame; transparent areas become white."""
-    if image.mode == "RGB":
-        return image
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-    if has_alpha:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        # Wide greyscale: PIL's direct conversion clips at 255, so rescale to 8 bits first.
-        return image.convert("I").point(lambda value: value / 256).convert("L").convert("RGB")
-    return image.convert("RGB")
 
 
 # EXIF orientations that turn the image by 90 degrees (width and height swap).
