@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 import subprocess
 import sys
+import urllib.error
 
 import numpy as np
 import pandas as pd
@@ -15,7 +17,7 @@ import torch
 from images_as_data.finetune import train as train_module
 from images_as_data.finetune.data import DataError, TensorStore, augment_batch, build_store, eval_batch
 from images_as_data.finetune.grid import Setting, grid_settings
-from images_as_data.finetune.model import ModelError, build_model, cached_weights_path, replace_head
+from images_as_data.finetune.model import ModelError, build_model, cached_weights_path, fetch_imagenet_weights, replace_head
 from images_as_data.finetune.pipeline import train_and_save
 from images_as_data.finetune.synthetic import write_shape_task
 from images_as_data.finetune.train import TrainingError, TrainOptions, fine_tune
@@ -253,6 +255,18 @@ def test_imagenet_weights_load_offline_from_the_cache_through_the_weights_enum(t
     assert model.fc.out_features == 2
     with pytest.raises(ModelError, match="no ImageNet weights 'IMAGENET1K_V9'"):
         build_model("resnet18", 2, weights="imagenet:IMAGENET1K_V9", cache_dir=tmp_path)
+
+
+def test_a_failed_download_of_imagenet_weights_says_what_to_do(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(ModelError, match="cannot download the ImageNet weights of resnet18") as raised:
+        fetch_imagenet_weights("resnet18", tmp_path)
+    message = str(raised.value)
+    assert "resnet18-f37072fd.pth" in message and "finetune.weights to none" in message
+    assert str(cached_weights_path("resnet18", tmp_path)) in message
 
 
 def test_weights_file_from_another_head_loads_all_but_the_head(tmp_path):

@@ -62,9 +62,16 @@ def cached_weights_path(backbone: str, cache_dir: str | os.PathLike, weights: st
 def fetch_imagenet_weights(backbone: str, cache_dir: str | os.PathLike, weights: str = "imagenet") -> Path:
     """Download the ImageNet weights once into the cache (checking torchvision's hash)."""
     target = cached_weights_path(backbone, cache_dir, weights)
-    imagenet_weights(backbone, weights).get_state_dict(
-        model_dir=str(target.parent), progress=False, check_hash=True, weights_only=True
-    )
+    enum = imagenet_weights(backbone, weights)
+    try:
+        enum.get_state_dict(model_dir=str(target.parent), progress=False, check_hash=True, weights_only=True)
+    except OSError as error:  # URLError, timeouts, refused connections: no usable internet here
+        raise ModelError(
+            f"cannot download the ImageNet weights of {backbone} from {enum.url} ({type(error).__name__}: {error}). "
+            f"Run once where the internet can be reached (the rule fetch_weights is local: on a cluster, the "
+            f"login node), or copy that file to {target}, or set finetune.weights to none (random "
+            "initialisation) or to the path of a state_dict file"
+        ) from error
     return target
 
 
