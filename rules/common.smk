@@ -18,6 +18,7 @@ from images_as_data.common.resources import (
     store_reader_mem_mb,
     table_rows,
 )
+from images_as_data.finetune import STORE_VERSION
 from images_as_data.finetune.grid import (
     SETTING_PATTERN,
     check_finetune_config,

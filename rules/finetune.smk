@@ -46,6 +46,7 @@ rule finetune_store:
         runtime=30,
     params:
         **store_settings(),
+        method_version=STORE_VERSION,
     script:
         "../scripts/finetune_store.py"
 

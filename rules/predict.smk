@@ -63,6 +63,7 @@ rule predict_store:
         runtime=30,
     params:
         **store_settings(),
+        method_version=STORE_VERSION,
     script:
         "../scripts/predict_store.py"
 

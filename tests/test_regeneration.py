@@ -185,6 +185,14 @@ ANALYSIS_CHANGED = IMAGES_CHANGED
 WORKING_CHANGED = DEDUPE_CHANGED.replace("dedupe, dedupe_audit, ", "").replace(
     ALL_SIDECARS, "provenance[grid_runs, per_class_fear, per_class_protest, table_7_1, table_7_2]"
 )
+# The decoding of files into stores: every task's store and what reads it, the images to
+# label included; labels, splits and working images stay.
+STORES_CHANGED = (
+    "finetune_store[fear, leaders, protest], finetune_run[fear, leaders, protest], finetune_task_runs[fear, leaders, protest], "
+    "finetune_grid_runs, finetune_table_7_2, finetune_confusion[fear, leaders, protest], finetune_errors[fear, leaders, protest], "
+    "finetune_baseline, predict_store, predict_new_images[fear, leaders, protest], replication_report, "
+    "provenance[grid_runs, per_class_fear, per_class_leaders, per_class_protest, table_7_2]"
+)
 # One task's labels changed: that task's chain, the tables over all tasks, the report and the
 # sidecars (each records the annotation sheet's or the config's hash).
 PROTEST_CHANGED = (
@@ -260,17 +268,17 @@ def edit_report_section(project: Path) -> None:
     module.write_text(text + "\n# an edit to one section of the report\n")
 
 
-def new_method_version(name: str):
-    """A new version of a per-image method (images_as_data/prepare/__init__.py), as an update
-    of the workflow brings."""
+def new_method_version(name: str, module: str = "images_as_data/prepare/__init__.py"):
+    """A new version of a per-image method (``name`` in ``module``), as an update of the
+    workflow brings."""
 
     def apply(project: Path) -> None:
-        module = project / "images_as_data/prepare/__init__.py"
-        text = module.read_text()
+        module_path = project / module
+        text = module_path.read_text()
         version = re.search(rf"^{name} = (\d+)$", text, flags=re.MULTILINE)
-        assert version, f"{name} not found in {module}"
-        module.unlink()
-        module.write_text(text.replace(version[0], f"{name} = {int(version[1]) + 1}"))
+        assert version, f"{name} not found in {module_path}"
+        module_path.unlink()
+        module_path.write_text(text.replace(version[0], f"{name} = {int(version[1]) + 1}"))
 
     return apply
 
@@ -294,6 +302,8 @@ CHANGES = {
     "change `dedupe.crops`": (change_config({"dedupe": {"crops": False}}), ANALYSIS_CHANGED),
     "a new version of dedupe's analysis (`ANALYSIS_VERSION`)": (new_method_version("ANALYSIS_VERSION"), ANALYSIS_CHANGED),
     "a new version of the working images (`WORKING_IMAGES_VERSION`)": (new_method_version("WORKING_IMAGES_VERSION"), WORKING_CHANGED),
+    "a new version of the tensor stores (`STORE_VERSION`)": (new_method_version("STORE_VERSION", "images_as_data/finetune/__init__.py"),
+                                                             STORES_CHANGED),
     "change `labels.emotion_min_score`": (change_config({"labels": {"emotion_min_score": 4}}), FEAR_CHANGED),
     "edit a plotting module (`images_as_data/finetune/figures.py`)": (
         edit_plotting_module,
