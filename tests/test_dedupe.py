@@ -691,3 +691,23 @@ def test_verifier_takes_the_content_box_the_analysis_found(tmp_path: Path):
     for unit in range(1, len(paths)):
         assert reused.verify(0, unit) == found.verify(0, unit)
     assert [reused.verify(0, unit).accepted for unit in range(1, len(paths))] == [True, True, True, False]
+
+
+def test_a_root_with_copies_says_so(tmp_path: Path):
+    """A picture alone in its cluster but for copies of its file or pixels: its root_reason
+    names them; a picture truly alone says it is."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    photo(21).save(raw / "a.jpg", quality=90)
+    (raw / "b.jpg").write_bytes((raw / "a.jpg").read_bytes())
+    photo(22).save(raw / "c.png")
+    Image.open(raw / "c.png").save(raw / "d.bmp")
+    photo(23).save(raw / "e.jpg", quality=90)
+    inventory = build_inventory(raw, RULES)
+    clusters = dedupe(inventory, DedupeSettings(by_url=False)).clusters.set_index("image_id")
+    assert clusters.loc["b.jpg", "match_type"] == "exact"
+    assert sorted(clusters.loc[["c.png", "d.bmp"], "match_type"]) == ["pixel", "root"]
+    with_copies = "only picture in its cluster, with 1 other image(s) of the same file or the same pixels"
+    assert clusters.loc["a.jpg", "root_reason"] == with_copies
+    assert clusters.loc[clusters.loc["c.png", "cluster_id"], "root_reason"] == with_copies
+    assert clusters.loc["e.jpg", "root_reason"] == "only picture in its cluster"

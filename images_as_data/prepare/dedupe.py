@@ -39,7 +39,7 @@ import logging
 import math
 import os
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, Iterable
@@ -620,12 +620,15 @@ def root_order(images: pd.DataFrame) -> pd.DataFrame:
     return ranked.sort_values([*keys, "image_id"]).drop(columns=keys)
 
 
-def root_reason(root: dict, runner_up: dict | None) -> str:
+def root_reason(root: dict, runner_up: dict | None, copies: int = 0) -> str:
     """Why ``root`` leads its cluster, against the next image in root order.
 
-    Rows as :func:`root_order` takes them (``shared_area`` optional).
+    Rows as :func:`root_order` takes them (``shared_area`` optional); ``copies``: the other
+    images with the root's file or pixels, which lead with it.
     """
     if runner_up is None:
+        if copies:
+            return f"only picture in its cluster, with {copies} other image(s) of the same file or the same pixels"
         return "only picture in its cluster"
     pixels = int(root["width"]) * int(root["height"])
     next_pixels = int(runner_up["width"]) * int(runner_up["height"])
@@ -1136,6 +1139,7 @@ def _cluster_rows(kept, files, ranking, unit_of, anchor_of, root_of, decisions, 
     first = files.frame["image_id"].tolist()
     accepted = {(anchor, unit): decision for anchor, unit, decision in decisions if decision.accepted}
     rows = []
+    images_of_unit = Counter(unit_of[file_of_sha[sha]] for sha in kept["sha256"])
     for image_id, sha in zip(kept["image_id"], kept["sha256"]):
         index = file_of_sha[sha]
         unit = unit_of[index]
@@ -1158,14 +1162,16 @@ def _cluster_rows(kept, files, ranking, unit_of, anchor_of, root_of, decisions, 
     # why each root leads: against the next unit of its cluster in root order, by shared content
     units = sorted(anchor_of)
     frame = ranking.loc[units, ["image_id", "width", "height", "bytes", "content_area"]].assign(
-        shared_area=[shared[u] for u in units], cluster_id=[first[root_of[u]] for u in units],
+        shared_area=[shared[u] for u in units], cluster_id=[first[root_of[u]] for u in units], unit=units,
     )  # fmt: skip
     ranked = root_order(frame)
     top_two = ranked.groupby("cluster_id", sort=False).head(2)
     runner_up = top_two[top_two["image_id"] != top_two["cluster_id"]].set_index("cluster_id")
     reasons = {}
     for root in ranked[ranked["image_id"] == ranked["cluster_id"]].to_dict("records"):
-        reasons[root["image_id"]] = root_reason(root, runner_up.loc[root["image_id"]].to_dict() if root["image_id"] in runner_up.index else None)
+        alone = root["image_id"] not in runner_up.index
+        copies = images_of_unit[int(root["unit"])] - 1
+        reasons[root["image_id"]] = root_reason(root, None if alone else runner_up.loc[root["image_id"]].to_dict(), copies)
     clusters["root_reason"] = [reasons.get(image_id, "") if is_root else "" for image_id, is_root in zip(clusters["image_id"], clusters["is_root"])]
     clusters["distance"] = clusters["distance"].astype("Int64")
     return clusters.sort_values("image_id").reset_index(drop=True)[CLUSTER_COLUMNS]
