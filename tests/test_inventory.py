@@ -61,6 +61,7 @@ def corpus(tmp_path: Path) -> Path:
     noise(8, 8).save(root / "tiny.png")  # under min_bytes
     (root / "fake.jpg").write_text("this is not an image\n" * 100)  # not an image
     (root / "small_text.jpg").write_text("short")  # both too small and not an image: size first
+    (root / "empty.jpg").write_bytes(b"")  # a failed download
     noise(300, 300, "L").save(root / "big.png")  # over max_pixels (90000 > 40000)
     png_bomb(root / "bomb.png", 30000, 30000)  # 900 Mpx: beyond PIL's own guard too
     full = root / "truncated.jpg"
@@ -81,7 +82,7 @@ def corpus(tmp_path: Path) -> Path:
 
 def test_every_file_gets_one_row_with_the_expected_reason(corpus: Path):
     inventory = build_inventory(corpus, RULES).set_index("image_id")
-    assert inventory.index.is_unique and len(inventory) == 16
+    assert inventory.index.is_unique and len(inventory) == 17
     expected = {
         "good.png": "kept",
         "nested/deeper/b.jpg": "kept",
@@ -92,6 +93,7 @@ def test_every_file_gets_one_row_with_the_expected_reason(corpus: Path):
         "rotated.jpg": "kept",
         "tiny.png": "under min_bytes",
         "small_text.jpg": "under min_bytes",
+        "empty.jpg": "under min_bytes",
         "fake.jpg": "not an image",
         "big.png": "over max_pixels",
         "bomb.png": "over max_pixels",
@@ -107,7 +109,9 @@ def test_every_file_gets_one_row_with_the_expected_reason(corpus: Path):
         else:
             assert row["status"] == "excluded", image_id
             assert reason_category(row["reason"]) == outcome, (image_id, row["reason"])
-    assert inventory.loc["tiny.png", "reason"] == "under 1000 bytes"
+    tiny_size = (corpus / "tiny.png").stat().st_size
+    assert inventory.loc["tiny.png", "reason"] == f"under 1000 bytes ({tiny_size} bytes)"
+    assert inventory.loc["empty.jpg", "reason"] == "under 1000 bytes (an empty file)"
     assert "30000 x 30000" in inventory.loc["bomb.png", "reason"]
     assert "shorter side 10 < 16" in inventory.loc["thin.png", "reason"]
 
@@ -130,7 +134,7 @@ def test_rows_are_sorted_and_counts_reconcile(corpus: Path, caplog):
     inventory = build_inventory(corpus, RULES)
     assert inventory["image_id"].tolist() == sorted(inventory["image_id"])
     assert list(inventory.columns) == INVENTORY_COLUMNS
-    assert "raw files 16 = kept 7 + excluded 9" in caplog.text
+    assert "raw files 17 = kept 7 + excluded 10" in caplog.text
 
 
 def test_parallel_run_equals_serial_run(corpus: Path):

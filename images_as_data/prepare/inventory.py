@@ -190,7 +190,8 @@ def _check_file(path: Path, image_id: str, rules: InventoryRules, row: dict, kno
     if problem:
         return f"{REASON_INVALID_ID} ({problem}); rename the file"
     if info.st_size < rules.min_bytes:
-        return f"{REASON_TOO_SMALL_FILE}{rules.min_bytes} bytes"
+        size = "an empty file" if info.st_size == 0 else f"{info.st_size} bytes"
+        return f"{REASON_TOO_SMALL_FILE}{rules.min_bytes} bytes ({size})"
     return None
 
 
