@@ -639,8 +639,9 @@ def test_candidates_need_close_views_in_both_hashes():
 
 def test_views_close_in_dhash_are_candidates_whatever_their_phash():
     """Whole views 1 bit apart in dHash and 16 in pHash are a candidate pair, reported with their
-    pHash distance; with dedupe.dhash_distance 0 only pairs within max_distance of pHash are."""
-    from images_as_data.prepare.dedupe import Analysis, Files, candidate_pairs
+    pHash distance (and, by candidate_view_pairs, with the search that found them and both
+    distances); with dedupe.dhash_distance 0 only pairs within max_distance of pHash are."""
+    from images_as_data.prepare.dedupe import Analysis, Files, candidate_pairs, candidate_view_pairs
 
     settings = DedupeSettings(mirror=False, borders=False, rotations=False, crops=False)
     frame = pd.DataFrame({"image_id": ["a", "b", "c"], "path": ["a", "b", "c"], "width": 10, "height": 10, "bytes": 1, "sha256": ["1", "2", "3"]})
@@ -651,6 +652,8 @@ def test_views_close_in_dhash_are_candidates_whatever_their_phash():
     ]
     found = candidate_pairs(Files(frame, analyses, settings))
     assert found.values.tolist() == [[0, 1, 16], [0, 2, 8], [1, 2, 8]]
+    views = candidate_view_pairs(Files(frame, analyses, settings)).sort_values(["search", "a", "b"])
+    assert views.values.tolist() == [[0, 1, "dhash", 16, 1], [0, 2, "plain", 8, 8], [1, 2, "plain", 8, 9]]
     assert candidate_pairs(Files(frame, analyses, dataclasses.replace(settings, dhash_distance=0)))[["a", "b"]].values.tolist() == [[0, 2], [1, 2]]
 
 

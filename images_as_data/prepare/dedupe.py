@@ -508,49 +508,67 @@ def _check_table(files: Files, indices: Iterable[int]) -> np.ndarray:
     return np.packbits(_check_bits(files, indices), axis=1)
 
 
-def candidate_pairs(files: Files) -> pd.DataFrame:
-    """File pairs (a < b) with a pair of allowed views within ``max_distance`` bits (and, with
-    ``check_distance``, within that many bits of dHash), or a pair of whole or content views
-    within ``dhash_distance`` bits of dHash; with the pHash distance of the closest views."""
+# The searches that propose candidate pairs (candidate_view_pairs' ``search`` column).
+SEARCHES = ("plain", "dhash", "rotation", "crop")
+
+
+def candidate_view_pairs(files: Files) -> pd.DataFrame:
+    """The close view pairs behind the candidate pairs, one row each: the two files (a != b,
+    in search order), the search that found them (:data:`SEARCHES`: plain views with each other
+    by pHash, plain views by dHash alone, turned views and crop windows against plain views),
+    and their pHash and dHash distances.
+
+    Pairs of allowed views within ``max_distance`` bits of pHash (and, with ``check_distance``,
+    within that many bits of dHash), and pairs of whole or content views within
+    ``dhash_distance`` bits of dHash.
+    """
     settings = files.settings
     owner, roles, mirrored, bits = _view_table(files, range(len(files.analyses)))
+    columns = ["a", "b", "search", "distance", "check_distance"]
     if not len(owner):
-        return pd.DataFrame(columns=["a", "b", "distance"])
+        return pd.DataFrame(columns=columns)
     check = settings.check_distance is not None
-    dhash = _check_bits(files, range(len(files.analyses))) if check or settings.dhash_distance else None
-    check_bits = np.packbits(dhash, axis=1) if check else None
+    dhash = _check_bits(files, range(len(files.analyses)))
+    packed = np.packbits(dhash, axis=1)
+    found = []
 
-    def checked(i: np.ndarray, j: np.ndarray, distance: np.ndarray) -> tuple:
-        if check:
-            keep = np.bitwise_count(check_bits[i] ^ check_bits[j]).sum(axis=1) <= settings.check_distance
-            i, j, distance = i[keep], j[keep], distance[keep]
-        return i, j, distance
+    def add(search: str, i: np.ndarray, j: np.ndarray, distance: np.ndarray, checked: bool = True) -> None:
+        check_distance = np.bitwise_count(packed[i] ^ packed[j]).sum(axis=1)
+        keep = owner[i] != owner[j]
+        if checked and check:
+            keep &= check_distance <= settings.check_distance
+        found.append(pd.DataFrame({
+            "a": owner[i][keep], "b": owner[j][keep], "search": search,
+            "distance": distance[keep].astype(np.int64), "check_distance": check_distance[keep].astype(np.int64),
+        }))  # fmt: skip
 
     plain = np.flatnonzero(roles == "plain")
-    found = []
     close = near_pairs(bits[plain], settings.max_distance)
     i, j = plain[close[:, 0]], plain[close[:, 1]]
     keep = ~(mirrored[i] & mirrored[j])
-    found.append(checked(i[keep], j[keep], close[keep, 2]))
+    add("plain", i[keep], j[keep], close[keep, 2])
     if settings.dhash_distance:
         close = near_pairs(dhash[plain], settings.dhash_distance)
         i, j = plain[close[:, 0]], plain[close[:, 1]]
         keep = ~(mirrored[i] & mirrored[j])
         i, j = i[keep], j[keep]
-        found.append((i, j, np.bitwise_count(np.packbits(bits[i], axis=1) ^ np.packbits(bits[j], axis=1)).sum(axis=1).astype(close.dtype)))
+        add("dhash", i, j, np.bitwise_count(np.packbits(bits[i], axis=1) ^ np.packbits(bits[j], axis=1)).sum(axis=1), checked=False)
     unmirrored = plain[~mirrored[plain]]
     for role, targets in (("rotation", unmirrored), ("crop", plain)):
         queries = np.flatnonzero(roles == role)
         if len(queries) and len(targets):
             close = cross_pairs(bits[queries], bits[targets], settings.max_distance)
-            found.append(checked(queries[close[:, 0]], targets[close[:, 1]], close[:, 2]))
-    a = np.concatenate([owner[i] for i, _, _ in found])
-    b = np.concatenate([owner[j] for _, j, _ in found])
-    distance = np.concatenate([d for _, _, d in found])
-    different = a != b
-    pairs = pd.DataFrame(
-        {"a": np.minimum(a, b)[different], "b": np.maximum(a, b)[different], "distance": distance[different]}
-    )
+            add(role, queries[close[:, 0]], targets[close[:, 1]], close[:, 2])
+    return pd.concat(found, ignore_index=True)[columns]
+
+
+def candidate_pairs(files: Files) -> pd.DataFrame:
+    """File pairs (a < b) of :func:`candidate_view_pairs`, with the pHash distance of their closest views."""
+    views = candidate_view_pairs(files)
+    pairs = pd.DataFrame({
+        "a": np.minimum(views["a"], views["b"]).astype(np.int64), "b": np.maximum(views["a"], views["b"]).astype(np.int64),
+        "distance": views["distance"].astype(np.int64),
+    })  # fmt: skip
     return pairs.groupby(["a", "b"], as_index=False)["distance"].min()
 
 
