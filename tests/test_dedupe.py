@@ -714,3 +714,36 @@ def test_a_root_with_copies_says_so(tmp_path: Path):
     assert clusters.loc["a.jpg", "root_reason"] == with_copies
     assert clusters.loc[clusters.loc["c.png", "cluster_id"], "root_reason"] == with_copies
     assert clusters.loc["e.jpg", "root_reason"] == "only picture in its cluster"
+
+
+def test_a_copy_in_colour_leads_its_greyscale_copies(tmp_path: Path):
+    """Copies of one size showing the same content: the one in colour is the root however
+    many bytes a greyscale copy has (a lossless PNG of a black-and-white filter); views.csv
+    keeps the share of coloured pixels."""
+    from images_as_data.prepare.dedupe import Analyser
+    from images_as_data.prepare.inventory import inventory_and_cache
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    picture = photo(31, size=(480, 360))
+    picture.save(raw / "colour.jpg", quality=80)
+    picture.convert("L").save(raw / "grey.png")
+    picture.convert("L").save(raw / "grey.jpg", quality=95)
+    inventory = build_inventory(raw, RULES)
+    assert inventory.set_index("image_id").loc["grey.png", "bytes"] > inventory.set_index("image_id").loc["colour.jpg", "bytes"]
+    clusters = dedupe(inventory, DedupeSettings(by_url=False)).clusters.set_index("image_id")
+    assert (clusters["cluster_id"] == "colour.jpg").all()
+    assert clusters.loc["colour.jpg", "root_reason"] == "content and pixels alike; in colour (next: grey.png: greyscale)"
+    views = inventory_and_cache(raw, RULES, analyser=Analyser(DedupeSettings(by_url=False))).set_index("image_id")["colour"]
+    assert views["colour.jpg"] > 0.2 and views["grey.png"] == 0 and views["grey.jpg"] == 0
+
+
+def test_root_order_puts_colour_before_grey_before_black_and_white():
+    """Tones break ties of content and pixels before bytes; content and pixels still come first."""
+    images = pd.DataFrame({
+        "image_id": ["bilevel", "grey", "colour", "larger_grey"], "width": [100, 100, 100, 120], "height": 100,
+        "bytes": [9000, 5000, 1000, 500], "content_area": [10000, 10000, 10000, 12000],
+        "colour": [0.0, 0.0, 0.4, 0.0], "mode": ["1", "L", "RGB", "L"],
+    })  # fmt: skip
+    assert root_order(images)["image_id"].tolist() == ["larger_grey", "colour", "grey", "bilevel"]
+    assert root_order(images.drop(columns=["colour", "mode"]))["image_id"].tolist() == ["larger_grey", "bilevel", "grey", "colour"]

@@ -266,6 +266,7 @@ class Analysis:
     fill: float  # share of the box in flat corner regions (a turned copy's fill)
     codes: tuple[str, ...]  # hex, one per view of image_views(box)
     checks: tuple[str, ...] = ()  # hex dHash of each view: the second hash of a candidate pair
+    colour: float = 0.0  # share of coloured pixels (colour_share)
 
     @property
     def content_size(self) -> tuple[int, int]:
@@ -276,6 +277,21 @@ class Analysis:
     def content_area(self) -> int:
         width, height = self.content_size
         return round(width * height * (1 - self.fill))
+
+
+# A pixel is coloured when its channels differ by more than COLOUR_CHROMA grey levels (JPEG
+# noise on a grey picture stays under 10); a picture with at least COLOUR_SHARE of its
+# pixels coloured is in colour (colour photographs have 4-96 %, the star field 4 %).
+COLOUR_CHROMA = 24
+COLOUR_SHARE = 0.02
+
+
+def colour_share(pixels: np.ndarray) -> float:
+    """Share of the coloured pixels of an (H, W, 3) uint8 image (every third row and column)."""
+    sample = pixels[::3, ::3].astype(np.int16)
+    if not sample.size:
+        return 0.0
+    return round(float(np.mean(sample.max(axis=2) - sample.min(axis=2) > COLOUR_CHROMA)), 4)
 
 
 def turned_views(source: Image.Image, views: list[View]) -> dict[int, Image.Image]:
@@ -364,7 +380,8 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
     views = image_views(fractions, settings)
     turned = turned_views(source, views)
     fill_share = float(fill.sum()) / area if fill is not None else 0.0
-    return Analysis(*full_size, fractions, fill_share, view_hashes(source, views, settings, turned), check_hashes(source, views, turned))
+    codes, checks = view_hashes(source, views, settings, turned), check_hashes(source, views, turned)
+    return Analysis(*full_size, fractions, fill_share, codes, checks, colour_share(pixels))
 
 
 @dataclass(frozen=True)
@@ -403,14 +420,17 @@ class Analyser:
 
 
 def analysis_row(analysis: Analysis) -> dict:
-    values = (analysis.width, analysis.height, *analysis.box, analysis.fill, " ".join(analysis.codes), " ".join(analysis.checks))
+    values = (
+        analysis.width, analysis.height, *analysis.box, analysis.fill, analysis.colour, " ".join(analysis.codes), " ".join(analysis.checks),
+    )  # fmt: skip
     return dict(zip(VIEW_COLUMNS, values))
 
 
 def analysis_of_row(row) -> Analysis:
     box = (float(row["box_left"]), float(row["box_top"]), float(row["box_right"]), float(row["box_bottom"]))
     size = int(row["upright_width"]), int(row["upright_height"])
-    return Analysis(*size, box, float(row["fill"]), tuple(row["codes"].split()), tuple(row["check_codes"].split()))
+    codes, checks = tuple(row["codes"].split()), tuple(row["check_codes"].split())
+    return Analysis(*size, box, float(row["fill"]), codes, checks, float(row["colour"]))
 
 
 def hex_to_bits(hex_hashes: Iterable[str], bits: int) -> np.ndarray:
@@ -620,22 +640,41 @@ def root_order(images: pd.DataFrame) -> pd.DataFrame:
     picture at one size the one without bars, padding or a turned frame leads (a
     letterbox to 16:9 of a 4:3 picture scores 0.87 of the clean copy), while a copy
     with twice the pixels of picture still leads a clean smaller one. Then the most
-    pixels, the most bytes, the smallest image_id.
+    pixels, then the most tones (:func:`tones`: a copy in colour leads a greyscale copy
+    of the same size, however many bytes that one has, and grey leads black and white),
+    the most bytes, the smallest image_id.
 
     ``images`` needs image_id, content_area, width, height and bytes (width and height
     as stored: their product is the same upright); an optional ``shared_area`` (see
     :func:`shared_areas`) replaces the content area as the area, the border share
-    still coming from the content area.
+    still coming from the content area; optional ``colour`` and ``mode`` give the tones.
     """
     pixels = images["width"].astype("int64") * images["height"].astype("int64")
     area = images["shared_area"] if "shared_area" in images else images["content_area"]
     ranked = images.assign(
         _score=-np.round(root_score(area, images["content_area"], pixels)).astype("int64"),
         _pixels=-pixels,
+        _tones=-tones(images),
         _bytes=-images["bytes"].astype("int64"),
     )
-    keys = ["_score", "_pixels", "_bytes"]
+    keys = ["_score", "_pixels", "_tones", "_bytes"]
     return ranked.sort_values([*keys, "image_id"]).drop(columns=keys)
+
+
+BILEVEL, GREY, COLOUR = 0, 1, 2
+TONE_NAMES = {BILEVEL: "black and white", GREY: "greyscale", COLOUR: "colour"}
+
+
+def tones(images: pd.DataFrame) -> pd.Series:
+    """:data:`COLOUR` for images with at least :data:`COLOUR_SHARE` of coloured pixels (column
+    ``colour``), :data:`BILEVEL` for files stored with one bit a pixel (PIL mode ``1``),
+    :data:`GREY` otherwise; all :data:`COLOUR` without those columns."""
+    found = pd.Series(COLOUR, index=images.index, dtype="int64")
+    if "colour" in images:
+        found[images["colour"].astype(float) < COLOUR_SHARE] = GREY
+    if "mode" in images:
+        found[images["mode"] == "1"] = BILEVEL
+    return found
 
 
 def root_reason(root: dict, runner_up: dict | None, copies: int = 0) -> str:
@@ -664,6 +703,9 @@ def root_reason(root: dict, runner_up: dict | None, copies: int = 0) -> str:
         return f"largest content area after trimming borders: {area(root, pixels)} ({against}: {area(runner_up, next_pixels)})"
     if pixels != next_pixels:
         return f"content alike; most pixels: {pixels} ({against}: {next_pixels})"
+    tone, next_tone = (int(tones(pd.DataFrame([row])).iloc[0]) for row in (root, runner_up))
+    if tone != next_tone:
+        return f"content and pixels alike; in {TONE_NAMES[tone]} ({against}: {TONE_NAMES[next_tone]})"
     if int(root["bytes"]) != int(runner_up["bytes"]):
         return f"content and pixels alike; most bytes: {root['bytes']} ({against}: {runner_up['bytes']})"
     return f"alike in all but name; smallest image_id ({against})"
@@ -1002,7 +1044,8 @@ def _component_jobs(
         if linked[unit]:
             members[int(component[unit])].append(unit)
     jobs = []
-    ranking = frame[["image_id", "width", "height", "bytes", "content_area", "box_width", "box_height", "index"]]
+    tone_columns = ["colour", *(["mode"] if "mode" in frame else [])]
+    ranking = frame[["image_id", "width", "height", "bytes", "content_area", "box_width", "box_height", *tone_columns, "index"]]
     for units in members.values():
         frame = files.frame.iloc[units]
         jobs.append(
@@ -1080,6 +1123,7 @@ def dedupe(
         content_area=[a.content_area for a in files.analyses],
         box_width=[a.content_size[0] for a in files.analyses],
         box_height=[a.content_size[1] for a in files.analyses],
+        colour=[a.colour for a in files.analyses],
         index=np.arange(len(files.analyses)),
     )
     ranked = root_order(frame)
@@ -1179,7 +1223,7 @@ def _cluster_rows(kept, files, ranking, unit_of, anchor_of, root_of, decisions, 
     clusters = pd.DataFrame(rows)
     # why each root leads: against the next unit of its cluster in root order, by shared content
     units = sorted(anchor_of)
-    frame = ranking.loc[units, ["image_id", "width", "height", "bytes", "content_area"]].assign(
+    frame = ranking.loc[units, ["image_id", "width", "height", "bytes", "content_area", "colour", *(["mode"] if "mode" in ranking else [])]].assign(
         shared_area=[shared[u] for u in units], cluster_id=[first[root_of[u]] for u in units], unit=units,
     )  # fmt: skip
     ranked = root_order(frame)

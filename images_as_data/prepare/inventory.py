@@ -59,7 +59,7 @@ INVENTORY_COLUMNS = [
 ]
 
 # dedupe's analysis of each kept image (prepare.dedupe.Analyser), written to views.csv
-VIEW_COLUMNS = ["upright_width", "upright_height", "box_left", "box_top", "box_right", "box_bottom", "fill", "codes", "check_codes"]
+VIEW_COLUMNS = ["upright_width", "upright_height", "box_left", "box_top", "box_right", "box_bottom", "fill", "colour", "codes", "check_codes"]
 
 KEPT = "kept"
 EXCLUDED = "excluded"
