@@ -719,7 +719,7 @@ def test_a_root_with_copies_says_so(tmp_path: Path):
 def test_a_copy_in_colour_leads_its_greyscale_copies(tmp_path: Path):
     """Copies of one size showing the same content: the one in colour is the root however
     many bytes a greyscale copy has (a lossless PNG of a black-and-white filter); views.csv
-    keeps the share of coloured pixels."""
+    keeps how far colour is spread over each."""
     from images_as_data.prepare.dedupe import Analyser
     from images_as_data.prepare.inventory import inventory_and_cache
 
@@ -735,7 +735,26 @@ def test_a_copy_in_colour_leads_its_greyscale_copies(tmp_path: Path):
     assert (clusters["cluster_id"] == "colour.jpg").all()
     assert clusters.loc["colour.jpg", "root_reason"] == "content and pixels alike; in colour (next: grey.png: greyscale)"
     views = inventory_and_cache(raw, RULES, analyser=Analyser(DedupeSettings(by_url=False))).set_index("image_id")["colour"]
-    assert views["colour.jpg"] > 0.2 and views["grey.png"] == 0 and views["grey.jpg"] == 0
+    assert views["colour.jpg"] >= 0.5 and views["grey.png"] == 0 and views["grey.jpg"] == 0
+
+
+def test_a_coloured_logo_does_not_make_a_greyscale_picture_colour():
+    """Colour spread over the picture, not a coloured logo, caption or band, makes it colour."""
+    from PIL import ImageDraw
+
+    from images_as_data.prepare.dedupe import COLOUR_CELLS, colour_spread
+
+    grey = photo(32, size=(300, 225)).convert("L").convert("RGB")
+    marked = grey.copy()
+    draw = ImageDraw.Draw(marked)
+    draw.rectangle((250, 10, 290, 40), fill=(220, 30, 30))
+    draw.text((20, 200), "CHANNEL 5 NEWS", fill=(30, 60, 220))
+    banded = grey.copy()
+    ImageDraw.Draw(banded).rectangle((0, 190, 300, 225), fill=(200, 20, 20))
+    assert colour_spread(np.asarray(grey)) == 0
+    assert 0 < colour_spread(np.asarray(marked)) < COLOUR_CELLS
+    assert 0 < colour_spread(np.asarray(banded)) < COLOUR_CELLS
+    assert colour_spread(np.asarray(photo(32, size=(300, 225)))) >= COLOUR_CELLS
 
 
 def test_root_order_puts_colour_before_grey_before_black_and_white():
@@ -743,7 +762,7 @@ def test_root_order_puts_colour_before_grey_before_black_and_white():
     images = pd.DataFrame({
         "image_id": ["bilevel", "grey", "colour", "larger_grey"], "width": [100, 100, 100, 120], "height": 100,
         "bytes": [9000, 5000, 1000, 500], "content_area": [10000, 10000, 10000, 12000],
-        "colour": [0.0, 0.0, 0.4, 0.0], "mode": ["1", "L", "RGB", "L"],
+        "colour": [0.0, 0.0, 0.75, 0.25], "mode": ["1", "L", "RGB", "L"],
     })  # fmt: skip
     assert root_order(images)["image_id"].tolist() == ["larger_grey", "colour", "grey", "bilevel"]
     assert root_order(images.drop(columns=["colour", "mode"]))["image_id"].tolist() == ["larger_grey", "bilevel", "grey", "colour"]

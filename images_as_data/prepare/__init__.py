@@ -11,8 +11,8 @@ DEDUPE_ANALYSIS_KEYS = ("hash", "hash_size", "mirror", "borders", "rotations", "
 # does. ANALYSIS_VERSION: dedupe's analysis in the inventory (2: a turned copy's corner fill
 # must fit one turn, and is hashed grey; 3: flat bars in the colour of the picture's edge are
 # trimmed; 4: float and 32-bit greyscale scaled to 8 bits, not clipped, and RGB with a
-# transparent colour composited on white, by common.pixels.to_rgb; the share of coloured
-# pixels, in views.csv, for the root order); it also keys the
+# transparent colour composited on white, by common.pixels.to_rgb; how far colour spreads
+# over the picture, in views.csv, for the root order); it also keys the
 # inventory's cached rows. WORKING_IMAGES_VERSION: the working images (2: PIL's bilinear
 # resize, the authors' Resize(256), instead of Lanczos; 3: as ANALYSIS_VERSION 4).
 ANALYSIS_VERSION = 4

@@ -266,7 +266,7 @@ class Analysis:
     fill: float  # share of the box in flat corner regions (a turned copy's fill)
     codes: tuple[str, ...]  # hex, one per view of image_views(box)
     checks: tuple[str, ...] = ()  # hex dHash of each view: the second hash of a candidate pair
-    colour: float = 0.0  # share of coloured pixels (colour_share)
+    colour: float = 0.0  # how far colour is spread over the picture (colour_spread)
 
     @property
     def content_size(self) -> tuple[int, int]:
@@ -280,18 +280,27 @@ class Analysis:
 
 
 # A pixel is coloured when its channels differ by more than COLOUR_CHROMA grey levels (JPEG
-# noise on a grey picture stays under 10); a picture with at least COLOUR_SHARE of its
-# pixels coloured is in colour (colour photographs have 4-96 %, the star field 4 %).
+# noise on a grey picture stays under 10). A picture is in colour when coloured pixels are
+# spread over it: at least COLOUR_SHARE of the pixels of at least COLOUR_CELLS of the cells
+# of a COLOUR_GRID x COLOUR_GRID grid (colour photographs: 69-100 % of the cells, the star
+# field 69 %; a greyscale photograph with a coloured logo, caption or band 19-25 %).
 COLOUR_CHROMA = 24
 COLOUR_SHARE = 0.02
+COLOUR_GRID = 4
+COLOUR_CELLS = 0.5
 
 
-def colour_share(pixels: np.ndarray) -> float:
-    """Share of the coloured pixels of an (H, W, 3) uint8 image (every third row and column)."""
+def colour_spread(pixels: np.ndarray) -> float:
+    """Share of the cells of a COLOUR_GRID x COLOUR_GRID grid over an (H, W, 3) uint8 image
+    in which at least COLOUR_SHARE of the pixels (every third row and column) are coloured."""
     sample = pixels[::3, ::3].astype(np.int16)
-    if not sample.size:
+    if sample.shape[0] < COLOUR_GRID or sample.shape[1] < COLOUR_GRID:
         return 0.0
-    return round(float(np.mean(sample.max(axis=2) - sample.min(axis=2) > COLOUR_CHROMA)), 4)
+    coloured = (sample.max(axis=2) - sample.min(axis=2)) > COLOUR_CHROMA
+    rows = np.array_split(np.arange(coloured.shape[0]), COLOUR_GRID)
+    columns = np.array_split(np.arange(coloured.shape[1]), COLOUR_GRID)
+    cells = [coloured[np.ix_(r, c)].mean() >= COLOUR_SHARE for r in rows for c in columns]
+    return float(np.mean(cells))
 
 
 def turned_views(source: Image.Image, views: list[View]) -> dict[int, Image.Image]:
@@ -381,7 +390,7 @@ def analyse_image(rgb: Image.Image, full_size: tuple[int, int], settings: Dedupe
     turned = turned_views(source, views)
     fill_share = float(fill.sum()) / area if fill is not None else 0.0
     codes, checks = view_hashes(source, views, settings, turned), check_hashes(source, views, turned)
-    return Analysis(*full_size, fractions, fill_share, codes, checks, colour_share(pixels))
+    return Analysis(*full_size, fractions, fill_share, codes, checks, colour_spread(pixels))
 
 
 @dataclass(frozen=True)
@@ -666,12 +675,12 @@ TONE_NAMES = {BILEVEL: "black and white", GREY: "greyscale", COLOUR: "colour"}
 
 
 def tones(images: pd.DataFrame) -> pd.Series:
-    """:data:`COLOUR` for images with at least :data:`COLOUR_SHARE` of coloured pixels (column
-    ``colour``), :data:`BILEVEL` for files stored with one bit a pixel (PIL mode ``1``),
-    :data:`GREY` otherwise; all :data:`COLOUR` without those columns."""
+    """:data:`COLOUR` for images with colour over at least :data:`COLOUR_CELLS` of the picture
+    (column ``colour``, :func:`colour_spread`), :data:`BILEVEL` for files stored with one bit
+    a pixel (PIL mode ``1``), :data:`GREY` otherwise; all :data:`COLOUR` without those columns."""
     found = pd.Series(COLOUR, index=images.index, dtype="int64")
     if "colour" in images:
-        found[images["colour"].astype(float) < COLOUR_SHARE] = GREY
+        found[images["colour"].astype(float) < COLOUR_CELLS] = GREY
     if "mode" in images:
         found[images["mode"] == "1"] = BILEVEL
     return found
