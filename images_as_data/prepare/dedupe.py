@@ -293,14 +293,18 @@ COLOUR_CELLS = 0.5
 def colour_spread(pixels: np.ndarray) -> float:
     """Share of the cells of a COLOUR_GRID x COLOUR_GRID grid over an (H, W, 3) uint8 image
     in which at least COLOUR_SHARE of the pixels (every third row and column) are coloured."""
-    sample = pixels[::3, ::3].astype(np.int16)
-    if sample.shape[0] < COLOUR_GRID or sample.shape[1] < COLOUR_GRID:
+    sample = np.ascontiguousarray(pixels[::3, ::3])
+    height, width = sample.shape[:2]
+    if height < COLOUR_GRID or width < COLOUR_GRID:
         return 0.0
-    coloured = (sample.max(axis=2) - sample.min(axis=2)) > COLOUR_CHROMA
-    rows = np.array_split(np.arange(coloured.shape[0]), COLOUR_GRID)
-    columns = np.array_split(np.arange(coloured.shape[1]), COLOUR_GRID)
-    cells = [coloured[np.ix_(r, c)].mean() >= COLOUR_SHARE for r in rows for c in columns]
-    return float(np.mean(cells))
+    red, green, blue = sample[..., 0], sample[..., 1], sample[..., 2]
+    # channel by channel: numpy's max over an axis of 3 is twenty times slower
+    chroma = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+    coloured = chroma > COLOUR_CHROMA
+    rows = np.linspace(0, height, COLOUR_GRID + 1).astype(int)
+    columns = np.linspace(0, width, COLOUR_GRID + 1).astype(int)
+    counts = np.add.reduceat(np.add.reduceat(coloured.astype(np.int32), rows[:-1], axis=0), columns[:-1], axis=1)
+    return float(np.mean(counts >= COLOUR_SHARE * np.outer(np.diff(rows), np.diff(columns))))
 
 
 def turned_views(source: Image.Image, views: list[View]) -> dict[int, Image.Image]:

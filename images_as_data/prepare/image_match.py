@@ -58,7 +58,7 @@ def _border_lines(lines: np.ndarray, tolerance: int, limit: int) -> int:
     colour = np.median(lines[0], axis=0).astype(np.int16)
 
     def profile(stop: int) -> tuple[np.ndarray, np.ndarray]:
-        difference = np.abs(lines[:stop].astype(np.int16) - colour).max(axis=2)
+        difference = _channel_max(np.abs(lines[:stop].astype(np.int16) - colour))
         return (difference <= UNIFORM_TOLERANCE).mean(axis=1), (difference <= tolerance).mean(axis=1)
 
     tight, near = profile(1)
@@ -84,6 +84,12 @@ def _border_lines(lines: np.ndarray, tolerance: int, limit: int) -> int:
     return 0
 
 
+def _channel_max(pixels: np.ndarray) -> np.ndarray:
+    """The largest of the three channels of (..., 3) pixels (numpy's max over an axis of 3 is
+    an order of magnitude slower than two element-wise maxima)."""
+    return np.maximum(np.maximum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
+
+
 def _flat_lines(lines: np.ndarray, limit: int) -> int:
     """How many leading lines (up to ``limit``) have ``FLAT`` of their pixels within
     ``FLAT_TOLERANCE`` of the first line's median colour."""
@@ -92,7 +98,7 @@ def _flat_lines(lines: np.ndarray, limit: int) -> int:
     colour = np.median(lines[0], axis=0).astype(np.int16)
     stop = 1
     while True:
-        difference = np.abs(lines[:stop].astype(np.int16) - colour).max(axis=2)
+        difference = _channel_max(np.abs(lines[:stop].astype(np.int16) - colour))
         flat = (difference <= FLAT_TOLERANCE).mean(axis=1) >= FLAT
         if not flat.all():
             return int(np.argmin(flat))
