@@ -541,14 +541,11 @@ def _check_table(files: Files, indices: Iterable[int]) -> np.ndarray:
     return np.packbits(_check_bits(files, indices), axis=1)
 
 
-# The searches that propose candidate pairs (candidate_view_pairs' ``search`` column).
-SEARCHES = ("plain", "dhash", "rotation", "crop")
-
-
 def candidate_view_pairs(files: Files) -> pd.DataFrame:
     """The close view pairs behind the candidate pairs, one row each: the two files (a != b,
-    in search order), the search that found them (:data:`SEARCHES`: plain views with each other
-    by pHash, plain views by dHash alone, turned views and crop windows against plain views),
+    in search order), the search that found them (``plain``: plain views with each other
+    by pHash; ``dhash``: plain views by dHash alone; ``rotation``, ``crop``: turned views and
+    crop windows against plain views),
     and their pHash and dHash distances.
 
     Pairs of allowed views within ``max_distance`` bits of pHash (and, with ``check_distance``,
@@ -678,6 +675,11 @@ BILEVEL, GREY, COLOUR = 0, 1, 2
 TONE_NAMES = {BILEVEL: "black and white", GREY: "greyscale", COLOUR: "colour"}
 
 
+def tone_columns(images: pd.DataFrame) -> list[str]:
+    """The columns of ``images`` that :func:`tones` reads."""
+    return [column for column in ("colour", "mode") if column in images]
+
+
 def tones(images: pd.DataFrame) -> pd.Series:
     """:data:`COLOUR` for images with colour over at least :data:`COLOUR_CELLS` of the picture
     (column ``colour``, :func:`colour_spread`), :data:`BILEVEL` for files stored with one bit
@@ -693,8 +695,8 @@ def tones(images: pd.DataFrame) -> pd.Series:
 def root_reason(root: dict, runner_up: dict | None, copies: int = 0) -> str:
     """Why ``root`` leads its cluster, against the next image in root order.
 
-    Rows as :func:`root_order` takes them (``shared_area`` optional); ``copies``: the other
-    images with the root's file or pixels, which lead with it.
+    Rows as :func:`root_order` takes them (``shared_area`` optional), with their ``tone``
+    (:func:`tones`); ``copies``: the other images with the root's file or pixels, which lead with it.
     """
     if runner_up is None:
         if copies:
@@ -716,9 +718,8 @@ def root_reason(root: dict, runner_up: dict | None, copies: int = 0) -> str:
         return f"largest content area after trimming borders: {area(root, pixels)} ({against}: {area(runner_up, next_pixels)})"
     if pixels != next_pixels:
         return f"content alike; most pixels: {pixels} ({against}: {next_pixels})"
-    tone, next_tone = (int(tones(pd.DataFrame([row])).iloc[0]) for row in (root, runner_up))
-    if tone != next_tone:
-        return f"content and pixels alike; in {TONE_NAMES[tone]} ({against}: {TONE_NAMES[next_tone]})"
+    if root["tone"] != runner_up["tone"]:
+        return f"content and pixels alike; in {TONE_NAMES[root['tone']]} ({against}: {TONE_NAMES[runner_up['tone']]})"
     if int(root["bytes"]) != int(runner_up["bytes"]):
         return f"content and pixels alike; most bytes: {root['bytes']} ({against}: {runner_up['bytes']})"
     return f"alike in all but name; smallest image_id ({against})"
@@ -1057,8 +1058,7 @@ def _component_jobs(
         if linked[unit]:
             members[int(component[unit])].append(unit)
     jobs = []
-    tone_columns = ["colour", *(["mode"] if "mode" in frame else [])]
-    ranking = frame[["image_id", "width", "height", "bytes", "content_area", "box_width", "box_height", *tone_columns, "index"]]
+    ranking = frame[["image_id", "width", "height", "bytes", "content_area", "box_width", "box_height", *tone_columns(frame), "index"]]
     for units in members.values():
         frame = files.frame.iloc[units]
         jobs.append(
@@ -1236,9 +1236,10 @@ def _cluster_rows(kept, files, ranking, unit_of, anchor_of, root_of, decisions, 
     clusters = pd.DataFrame(rows)
     # why each root leads: against the next unit of its cluster in root order, by shared content
     units = sorted(anchor_of)
-    frame = ranking.loc[units, ["image_id", "width", "height", "bytes", "content_area", "colour", *(["mode"] if "mode" in ranking else [])]].assign(
+    frame = ranking.loc[units, ["image_id", "width", "height", "bytes", "content_area", *tone_columns(ranking)]].assign(
         shared_area=[shared[u] for u in units], cluster_id=[first[root_of[u]] for u in units], unit=units,
     )  # fmt: skip
+    frame["tone"] = tones(frame)
     ranked = root_order(frame)
     top_two = ranked.groupby("cluster_id", sort=False).head(2)
     runner_up = top_two[top_two["image_id"] != top_two["cluster_id"]].set_index("cluster_id")
