@@ -243,6 +243,15 @@ CONFIGURATIONS = {
 }
 
 
+def against_pictures(clusters: pd.DataFrame, picture_of: dict[str, str]) -> tuple[pd.DataFrame, int]:
+    """The clusters with each file's picture and whether its cluster's root shows that picture
+    (``with_root``), and the number of clusters mixing pictures."""
+    clusters = clusters.assign(picture=clusters["image_id"].map(picture_of))
+    root_picture = clusters.set_index("image_id")["picture"]
+    clusters = clusters.assign(with_root=clusters["picture"] == clusters["cluster_id"].map(root_picture))
+    return clusters, int((clusters.groupby("cluster_id")["picture"].nunique() > 1).sum())
+
+
 def configuration_table(raw: Path, made: list[tuple[str, str, str]], workers: int) -> pd.DataFrame:
     """Inventory + analysis and dedupe from the analyses under each of :data:`CONFIGURATIONS`:
     images/s of the two together, and what each finds of the corpus's reposts."""
@@ -256,13 +265,12 @@ def configuration_table(raw: Path, made: list[tuple[str, str, str]], workers: in
         views = full.loc[full["status"] == "kept", ["image_id", "sha256", *VIEW_COLUMNS]]
         result = dedupe(full[INVENTORY_COLUMNS], settings, workers=workers, views=views)
         wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-        clusters = result.clusters.assign(picture=result.clusters["image_id"].map(picture_of))
-        root_picture = clusters.set_index("image_id")["picture"]
-        found = clusters["image_id"].isin(reposts) & (clusters["picture"] == clusters["cluster_id"].map(root_picture))
+        clusters, mixed = against_pictures(result.clusters, picture_of)
+        found = clusters["image_id"].isin(reposts) & clusters["with_root"]
         rows.append({
             "configuration": label, "images_per_s": len(full) / wall, "cpu_ms_per_image": 1000 * cpu / len(full),
             "verified_pairs": result.stats["verified_pairs"], "reposts_found": found.sum() / max(1, len(reposts)),
-            "clusters_mixing_pictures": int((clusters.groupby("cluster_id")["picture"].nunique() > 1).sum()),
+            "clusters_mixing_pictures": mixed,
         })  # fmt: skip
         print(f"{label:<44} {rows[-1]['images_per_s']:8.0f} images/s {rows[-1]['cpu_ms_per_image']:7.1f} CPU ms/image", flush=True)
     return pd.DataFrame(rows).set_index("configuration")
@@ -347,10 +355,8 @@ def main() -> None:
           f"same clusters as before: {same}")  # fmt: skip
     if args.corpus == "mixed":
         picture_of = {Path(path).relative_to(raw).as_posix(): picture for path, picture, _ in made}
-        clusters = clusters.assign(picture=clusters["image_id"].map(picture_of))
-        mixed = int((clusters.groupby("cluster_id")["picture"].nunique() > 1).sum())
-        root_picture = clusters.set_index("image_id")["picture"]
-        right_root = (clusters["picture"] == clusters["cluster_id"].map(root_picture)).mean()
+        clusters, mixed = against_pictures(clusters, picture_of)
+        right_root = clusters["with_root"].mean()
         split = int((clusters.groupby("picture")["cluster_id"].nunique() > 1).sum())
         print(f"files in a cluster whose root shows their picture: {right_root:.3f}; pictures split over several clusters: {split}; "
               f"clusters mixing pictures: {mixed}")  # fmt: skip
